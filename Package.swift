@@ -1,0 +1,25 @@
+// swift-tools-version:6.0
+// nncore: an embeddable runtime that builds, trains, saves, loads and runs MLPs on the CPU.
+// Targets follow DESIGN.md §7: the engine (NNCore) is pure Swift without Foundation; CBLAS is
+// OpenBLAS's cblas.h as a system module; NNCoreC is the C ABI (libnncore.so); nn is the CLI.
+import PackageDescription
+
+let package = Package(
+    name: "nncore",
+    products: [
+        .library(name: "nncore", type: .dynamic, targets: ["NNCoreC"]),
+        .library(name: "NNCore", targets: ["NNCore"]),
+        .executable(name: "nn", targets: ["nn"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CBLAS",
+            path: "Sources/CBLAS",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(name: "NNCore", dependencies: ["CBLAS"]),
+        .target(name: "NNCoreC", dependencies: ["NNCore"]),
+        .executableTarget(name: "nn", dependencies: ["NNCore"]),
+        .testTarget(name: "NNCoreTests", dependencies: ["NNCore"]),
+    ]
+)

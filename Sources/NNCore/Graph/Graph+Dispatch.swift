@@ -1,0 +1,121 @@
+// Forward and backward of one node: unpack the node's buffers and call the op's kernels
+// (Ops/ and Losses/), where each op's forward and backward sit next to each other.
+
+extension Graph {
+    @inline(__always) private func val(_ id: Int) -> UnsafeMutablePointer<Float> { records[id].value! }
+    @inline(__always) private func grad(_ id: Int) -> UnsafeMutablePointer<Float>? { records[id].gradient }
+
+    func forwardNode(_ i: Int) throws {
+        let r = records[i]
+        let y = r.value!
+        let n = activeRows(i), cols = r.cols
+        switch r.op {
+        case .input, .parameter, .constant:
+            break
+        case .matmul:
+            MatMul.forward(a: val(r.a), b: val(r.b), c: y, m: n, k: records[r.a].cols, n: cols)
+        case .affine:
+            Affine.forward(x: val(r.a), w: val(r.b), bias: val(r.c), y: y, m: n, k: records[r.a].cols, n: cols)
+        case .biasAdd:
+            BiasAdd.forward(x: val(r.a), bias: val(r.b), y: y, rows: n, cols: cols)
+        case .add, .sub, .mul:
+            Broadcast.forward(r.op, a: val(r.a), aShape: broadcastShape(r.a), b: val(r.b), bShape: broadcastShape(r.b),
+                              y: y, rows: n, cols: cols)
+        case .scale(let s):
+            Scale.forward(x: val(r.a), y: y, count: n &* cols, s: s)
+        case .sum, .mean:
+            Reduce.forward(x: val(r.a), count: activeCount(r.a), y: y, mean: r.op == .mean)
+        case .exp:
+            Exp.forward(x: val(r.a), y: y, count: n &* cols)
+        case .log:
+            Log.forward(x: val(r.a), y: y, count: n &* cols)
+        case .activation(let f):
+            ActivationKernel.forward(f, x: val(r.a), y: y, count: n &* cols)
+        case .maxout(let pieces):
+            Maxout.forward(x: val(r.a), y: y, rows: n, units: cols, pieces: pieces)
+        case .dropout(let rate):
+            Dropout.forward(x: val(r.a), y: y, mask: r.auxiliary!, count: n &* cols, rate: rate,
+                            training: isTraining, random: &random)
+        case .softmax:
+            Softmax.forward(x: val(r.a), y: y, rows: n, cols: cols)
+        case .softmaxCrossEntropy:
+            y[0] = try SoftmaxCrossEntropy.forward(logits: val(r.a), labels: val(r.b), weights: r.c >= 0 ? val(r.c) : nil,
+                                                   probabilities: r.auxiliary!, rows: activeRows(r.a), classes: records[r.a].cols)
+        case .multiclassHinge:
+            y[0] = try MulticlassHinge.forward(scores: val(r.a), labels: val(r.b), weights: r.c >= 0 ? val(r.c) : nil,
+                                               rows: activeRows(r.a), classes: records[r.a].cols)
+        case .meanSquaredError:
+            y[0] = try MeanSquaredError.forward(predictions: val(r.a), targets: val(r.b), weights: r.c >= 0 ? val(r.c) : nil,
+                                                rows: activeRows(r.a), cols: records[r.a].cols)
+        case .binaryCrossEntropyWithLogits:
+            y[0] = try BinaryCrossEntropy.forward(logits: val(r.a), targets: val(r.b), weights: r.c >= 0 ? val(r.c) : nil,
+                                                  rows: activeRows(r.a), cols: records[r.a].cols)
+        case .l2Penalty(let lambda):
+            y[0] = Penalty.l2Forward(x: val(r.a), count: activeCount(r.a), lambda: lambda)
+        case .l1Penalty(let lambda):
+            y[0] = Penalty.l1Forward(x: val(r.a), count: activeCount(r.a), lambda: lambda)
+        }
+    }
+
+    func backwardNode(_ i: Int) {
+        let r = records[i]
+        let y = r.value!, dy = r.gradient!
+        let n = activeRows(i), cols = r.cols
+        switch r.op {
+        case .input, .parameter, .constant:
+            break
+        case .matmul:
+            MatMul.backward(a: val(r.a), b: val(r.b), dc: dy, da: grad(r.a), db: grad(r.b), m: n, k: records[r.a].cols, n: cols)
+        case .affine:
+            Affine.backward(x: val(r.a), w: val(r.b), dy: dy, dx: grad(r.a), dw: grad(r.b), dbias: grad(r.c),
+                            m: n, k: records[r.a].cols, n: cols)
+        case .biasAdd:
+            BiasAdd.backward(dy: dy, dx: grad(r.a), dbias: grad(r.b), rows: n, cols: cols)
+        case .add, .sub, .mul:
+            Broadcast.backward(r.op, a: val(r.a), aShape: broadcastShape(r.a), da: grad(r.a),
+                               b: val(r.b), bShape: broadcastShape(r.b), db: grad(r.b), dy: dy, rows: n, cols: cols)
+        case .scale(let s):
+            if let dx = grad(r.a) { Scale.backward(dy: dy, dx: dx, count: n &* cols, s: s) }
+        case .sum, .mean:
+            if let dx = grad(r.a) { Reduce.backward(dy: dy[0], dx: dx, count: activeCount(r.a), mean: r.op == .mean) }
+        case .exp:
+            if let dx = grad(r.a) { Exp.backward(y: y, dy: dy, dx: dx, count: n &* cols) }
+        case .log:
+            if let dx = grad(r.a) { Log.backward(x: val(r.a), dy: dy, dx: dx, count: n &* cols) }
+        case .activation(let f):
+            if let dx = grad(r.a) { ActivationKernel.backward(f, x: val(r.a), y: y, dy: dy, dx: dx, count: n &* cols) }
+        case .maxout(let pieces):
+            if let dx = grad(r.a) { Maxout.backward(x: val(r.a), dy: dy, dx: dx, rows: n, units: cols, pieces: pieces) }
+        case .dropout:
+            if let dx = grad(r.a) { Dropout.backward(mask: r.auxiliary!, dy: dy, dx: dx, count: n &* cols) }
+        case .softmax:
+            if let dx = grad(r.a) { Softmax.backward(y: y, dy: dy, dx: dx, rows: n, cols: cols) }
+        case .softmaxCrossEntropy:
+            if let dx = grad(r.a) {
+                SoftmaxCrossEntropy.backward(probabilities: r.auxiliary!, labels: val(r.b), weights: r.c >= 0 ? val(r.c) : nil,
+                                             dLoss: dy[0], dLogits: dx, rows: activeRows(r.a), classes: records[r.a].cols)
+            }
+        case .multiclassHinge:
+            if let dx = grad(r.a) {
+                MulticlassHinge.backward(scores: val(r.a), labels: val(r.b), weights: r.c >= 0 ? val(r.c) : nil,
+                                         dLoss: dy[0], dScores: dx, rows: activeRows(r.a), classes: records[r.a].cols)
+            }
+        case .meanSquaredError:
+            MeanSquaredError.backward(predictions: val(r.a), targets: val(r.b), weights: r.c >= 0 ? val(r.c) : nil,
+                                      dLoss: dy[0], dPredictions: grad(r.a), dTargets: grad(r.b),
+                                      rows: activeRows(r.a), cols: records[r.a].cols)
+        case .binaryCrossEntropyWithLogits:
+            if let dx = grad(r.a) {
+                BinaryCrossEntropy.backward(logits: val(r.a), targets: val(r.b), weights: r.c >= 0 ? val(r.c) : nil,
+                                            dLoss: dy[0], dLogits: dx, rows: activeRows(r.a), cols: records[r.a].cols)
+            }
+        case .l2Penalty(let lambda):
+            if let dx = grad(r.a) { Penalty.l2Backward(x: val(r.a), dLoss: dy[0], dx: dx, count: activeCount(r.a), lambda: lambda) }
+        case .l1Penalty(let lambda):
+            if let dx = grad(r.a) { Penalty.l1Backward(x: val(r.a), dLoss: dy[0], dx: dx, count: activeCount(r.a), lambda: lambda) }
+        }
+    }
+
+    /// The shape of an operand as broadcasting sees it: active rows and columns.
+    @inline(__always) private func broadcastShape(_ id: Int) -> (rows: Int, cols: Int) { (activeRows(id), records[id].cols) }
+}

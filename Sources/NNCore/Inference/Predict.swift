@@ -1,0 +1,181 @@
+// Inference: raw outputs, probabilities, classes and evaluation, on any number of rows, from any
+// number of threads at once. Each call borrows a compiled inference graph from the model's pool
+// (or compiles one the first time), so steady-state prediction allocates only its result.
+
+/// What `predict` returns for each output row.
+package enum OutputKind: Sendable {
+    /// The last layer's outputs (scores/logits for classifiers).
+    case raw
+    /// Class probabilities: softmax rows (softmax loss) or per-output sigmoids (binary cross-entropy).
+    case probabilities
+}
+
+/// Mean loss and accuracy of a model on some data.
+public struct Evaluation: Equatable, Sendable {
+    /// The mean data loss (weighted by the sample weights, if any; no regularisation).
+    public var loss: Float
+    /// The share classified correctly (weighted likewise); nil for regression.
+    public var accuracy: Float?
+    /// The number of samples.
+    public var count: Int
+}
+
+extension Model {
+    /// Rows per inference batch beyond single-row calls.
+    static let inferenceBatch = 256
+
+    /// The last layer's outputs for each input row: a (rows × outputWidth) matrix.
+    /// Inputs are standardised first when the model has a standardisation.
+    /// - Throws: `.shapeMismatch` for a wrong width, `.nonFiniteValue` for NaN/∞ inputs,
+    ///   `.invalidState` for a model without layers.
+    /// - Thread safety: safe to call from many threads on the same model.
+    public func predict(_ inputs: Matrix) throws -> Matrix {
+        try output(inputs, kind: .raw)
+    }
+
+    /// Class probabilities: softmax of the scores (softmax cross-entropy) or the sigmoid of each
+    /// output (binary cross-entropy).
+    /// - Throws: as `predict`; `.invalidState` for hinge and MSE models, which define no probabilities.
+    public func probabilities(_ inputs: Matrix) throws -> Matrix {
+        try output(inputs, kind: .probabilities)
+    }
+
+    /// The predicted class of each row: the argmax of the scores, or for a one-output binary
+    /// cross-entropy model 1 when the logit is positive.
+    /// - Throws: as `predict`; `.invalidState` for regression and multi-output binary models.
+    public func classify(_ inputs: Matrix) throws -> [Int] {
+        var classes = [Int32](repeating: 0, count: inputs.rows)
+        try inputs.values.withUnsafeBufferPointer { x in
+            try classes.withUnsafeMutableBufferPointer { try classify(inputs: x, rows: inputs.rows, into: $0) }
+        }
+        return classes.map(Int.init)
+    }
+
+    /// Mean data loss and accuracy on `data` (dropout off, no regularisation term).
+    /// - Throws: the data errors of `fit`.
+    public func evaluate(_ data: Dataset) throws -> Evaluation {
+        try data.withView { try evaluate(view: $0) }
+    }
+
+    /// `evaluate` on borrowed data (the C ABI's entry point).
+    package func evaluate(view data: DataView) throws -> Evaluation {
+        try requireLayers()
+        try data.validate(for: self)
+        let rows = (0 ..< Int32(data.rows)).map { $0 }
+        let evaluator = try ModelGraph(model: storage, capacity: min(data.rows, 1024),
+                                       purpose: .evaluation(weighted: data.weights != nil))
+        let result = try rows.withUnsafeBufferPointer { try storage.evaluate(evaluator, data, rows: $0) }
+        return Evaluation(loss: result.loss, accuracy: result.accuracy, count: data.rows)
+    }
+
+    private func output(_ inputs: Matrix, kind: OutputKind) throws -> Matrix {
+        guard inputs.cols == inputWidth else {
+            throw NNError.shapeMismatch("the model expects \(inputWidth) inputs per row, got \(inputs.cols)")
+        }
+        var result = [Float](repeating: 0, count: inputs.rows * outputWidth)
+        try inputs.values.withUnsafeBufferPointer { x in
+            try result.withUnsafeMutableBufferPointer { try predict(inputs: x, rows: inputs.rows, into: $0, kind: kind) }
+        }
+        return try Matrix(rows: inputs.rows, cols: outputWidth, values: result)
+    }
+
+    /// Writes `rows` output rows for `rows` input rows into caller-owned memory.
+    /// - Throws: `.bufferTooSmall`, `.shapeMismatch`, `.nonFiniteValue`, `.invalidState`.
+    package func predict(inputs: UnsafeBufferPointer<Float>, rows: Int, into output: UnsafeMutableBufferPointer<Float>,
+                         kind: OutputKind) throws {
+        try requireLayers()
+        if kind == .probabilities {
+            switch loss {
+            case .softmaxCrossEntropy, .binaryCrossEntropy: break
+            case .multiclassHinge, .meanSquaredError:
+                throw NNError.invalidState("a \(loss.rawValue) model has no probabilities; use the raw outputs")
+            }
+        }
+        let width = outputWidth
+        let needed = try checkedProduct(rows, width, "output size")
+        let given = try checkedProduct(rows, inputWidth, "input size")
+        guard inputs.count >= given else {
+            throw NNError.shapeMismatch("\(rows) rows of \(inputWidth) inputs need \(given) values, got \(inputs.count)")
+        }
+        guard output.count >= needed else {
+            throw NNError(.bufferTooSmall, "\(rows) rows of \(width) outputs need room for \(needed) values, the buffer holds \(output.count)")
+        }
+        guard rows > 0 else { return }
+        try withInferenceGraph(rows: rows) { mg in
+            var first = 0
+            while first < rows {
+                let n = min(mg.graph.batchCapacity, rows - first)
+                try mg.loadInputs(inputs.baseAddress!, first: first, count: n, cols: inputWidth,
+                                  standardization: storage.standardization)
+                try mg.graph.forward()
+                let y = mg.graph.valuePointer(mg.output.id)
+                let destination = output.baseAddress! + first &* width
+                switch kind {
+                case .raw:
+                    destination.update(from: y, count: n &* width)
+                case .probabilities where loss == .softmaxCrossEntropy:
+                    Softmax.forward(x: y, y: destination, rows: n, cols: width)
+                case .probabilities:
+                    for i in 0 ..< n &* width { destination[i] = ActivationKernel.sigmoid(y[i]) }
+                }
+                first += n
+            }
+        }
+    }
+
+    /// Writes one class index per input row into caller-owned memory.
+    /// - Throws: as `predict(inputs:rows:into:kind:)`; `.invalidState` for models without classes.
+    package func classify(inputs: UnsafeBufferPointer<Float>, rows: Int, into classes: UnsafeMutableBufferPointer<Int32>) throws {
+        try requireLayers()
+        let width = outputWidth
+        switch loss {
+        case .meanSquaredError:
+            throw NNError.invalidState("a regression (mse) model has no classes; use the raw outputs")
+        case .binaryCrossEntropy where width != 1:
+            throw NNError.invalidState("a binary cross-entropy model with \(width) outputs is multi-label; use probabilities")
+        default: break
+        }
+        guard classes.count >= rows else {
+            throw NNError(.bufferTooSmall, "\(rows) rows need room for \(rows) classes, the buffer holds \(classes.count)")
+        }
+        let given = try checkedProduct(rows, inputWidth, "input size")
+        guard inputs.count >= given else {
+            throw NNError.shapeMismatch("\(rows) rows of \(inputWidth) inputs need \(given) values, got \(inputs.count)")
+        }
+        guard rows > 0 else { return }
+        try withInferenceGraph(rows: rows) { mg in
+            var first = 0
+            while first < rows {
+                let n = min(mg.graph.batchCapacity, rows - first)
+                try mg.loadInputs(inputs.baseAddress!, first: first, count: n, cols: inputWidth,
+                                  standardization: storage.standardization)
+                try mg.graph.forward()
+                let y = mg.graph.valuePointer(mg.output.id)
+                for r in 0 ..< n {
+                    let row = y + r &* width
+                    var best = 0
+                    if width == 1 {
+                        best = row[0] > 0 ? 1 : 0
+                    } else {
+                        for j in 1 ..< width where row[j] > row[best] { best = j }
+                    }
+                    classes[first + r] = Int32(best)
+                }
+                first += n
+            }
+        }
+    }
+
+    private func requireLayers() throws {
+        guard !layers.isEmpty else { throw NNError.invalidState("the model has no layers") }
+    }
+
+    /// Lends an inference graph from the pool for the duration of `body`.
+    private func withInferenceGraph<R>(rows: Int, _ body: (ModelGraph) throws -> R) throws -> R {
+        let capacity = rows == 1 ? 1 : Model.inferenceBatch
+        let pooled = storage.inferenceGraphs.withLock { $0[capacity]?.popLast() }
+        let mg = try pooled ?? ModelGraph(model: storage, capacity: capacity, purpose: .inference)
+        defer { storage.inferenceGraphs.withLock { $0[capacity, default: []].append(mg) } }
+        return try body(mg)
+    }
+}

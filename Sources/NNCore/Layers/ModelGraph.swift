@@ -1,0 +1,208 @@
+/// A model's layers compiled into a computational graph bound to the model's parameter memory.
+///
+/// dense = affine(x, W, b) → activation; maxout = affine → maxout(pieces); dropout = dropout.
+/// Training graphs add the targets, the data loss, the L2/L1 penalties and their sum.
+/// Not thread-safe: one thread uses a graph at a time (the inference pool hands them out).
+final class ModelGraph: @unchecked Sendable {
+    enum Purpose: Equatable {
+        /// Outputs only, no gradients.
+        case inference
+        /// Outputs and the data loss, no gradients.
+        case evaluation(weighted: Bool)
+        /// Everything, with gradients flowing into the model's gradient block.
+        case training(l2: Float, l1: Float, weighted: Bool)
+    }
+
+    let purpose: Purpose
+    let graph: Graph
+    /// (batch, inputs)
+    let input: Node
+    /// (batch, outputs): the last layer's output (logits for the classification losses).
+    let output: Node
+    /// (batch, 1) class indices, or (batch, outputs) targets.
+    let targets: Node?
+    /// (batch, 1) sample weights.
+    let weights: Node?
+    /// 1×1 mean data loss.
+    let dataLoss: Node?
+    /// 1×1 regularisation loss (nil without penalties).
+    let regularization: Node?
+    /// 1×1 full loss, where backward starts.
+    let total: Node?
+    /// 0, 1, 2, … for `loadAll` (grown once, then reused).
+    private var identityRows: [Int32] = []
+
+    init(model storage: Model.Storage, capacity: Int, purpose: Purpose) throws {
+        self.purpose = purpose
+        let g = Graph(batchCapacity: capacity)
+        graph = g
+        let training: Bool
+        if case .training = purpose { training = true } else { training = false }
+        input = try g.batchInput("x", cols: storage.inputWidth)
+        var h = input
+        var penalties: [Node] = []
+        for (index, layer) in storage.layers.enumerated() {
+            switch layer {
+            case .dense, .maxout:
+                guard let w = storage.layout.first(where: { $0.layer == index && $0.kind == .weight }),
+                      let b = storage.layout.first(where: { $0.layer == index && $0.kind == .bias }) else {
+                    throw NNError(.internalError, "layer \(index) has no parameter layout")
+                }
+                let base = storage.parameters.baseAddress!, gradients = storage.gradients.baseAddress!
+                let wNode = g.externalParameter("W\(index)", rows: w.rows, cols: w.cols, value: base + w.offset,
+                                                gradient: training ? gradients + w.offset : nil)
+                let bNode = g.externalParameter("b\(index)", rows: 1, cols: b.cols, value: base + b.offset,
+                                                gradient: training ? gradients + b.offset : nil)
+                h = try g.affine(h, wNode, bNode)
+                if case .dense(_, let activation) = layer, activation != .identity {
+                    h = try g.activation(h, activation)
+                } else if case .maxout(_, let pieces) = layer {
+                    h = try g.maxout(h, pieces: pieces)
+                }
+                if case .training(let l2, let l1, _) = purpose {
+                    if l2 > 0 { penalties.append(try g.l2Penalty(wNode, lambda: l2)) }
+                    if l1 > 0 { penalties.append(try g.l1Penalty(wNode, lambda: l1)) }
+                }
+            case .dropout(let rate):
+                h = try g.dropout(h, rate: rate)
+            }
+        }
+        output = h
+
+        let weighted: Bool
+        switch purpose {
+        case .inference:
+            targets = nil; weights = nil; dataLoss = nil; regularization = nil; total = nil
+            try g.compile()
+            return
+        case .evaluation(let w): weighted = w
+        case .training(_, _, let w): weighted = w
+        }
+        let classLabels = storage.loss == .softmaxCrossEntropy || storage.loss == .multiclassHinge
+        let t = try g.batchInput("targets", cols: classLabels ? 1 : g.shape(h).cols)
+        let w = weighted ? try g.batchInput("weights", cols: 1) : nil
+        let loss: Node
+        switch storage.loss {
+        case .softmaxCrossEntropy: loss = try g.softmaxCrossEntropy(h, labels: t, weights: w)
+        case .multiclassHinge: loss = try g.multiclassHinge(h, labels: t, weights: w)
+        case .meanSquaredError: loss = try g.meanSquaredError(h, targets: t, weights: w)
+        case .binaryCrossEntropy: loss = try g.binaryCrossEntropyWithLogits(h, targets: t, weights: w)
+        }
+        var reg: Node? = nil
+        for p in penalties { reg = try reg.map { try g.add($0, p) } ?? p }
+        targets = t
+        weights = w
+        dataLoss = loss
+        regularization = reg
+        total = try reg.map { try g.add(loss, $0) } ?? loss
+        try g.compile()
+    }
+
+    /// Copies rows `rowIndices` of `data` into the graph's inputs (standardised) and targets,
+    /// and sets the batch size to their count.
+    func load(_ data: DataView, rows rowIndices: UnsafeBufferPointer<Int32>, standardization: Standardization?) throws {
+        let n = rowIndices.count
+        try graph.setBatchSize(n)
+        let cols = data.cols
+        let x = graph.valuePointer(input.id)
+        let source = data.inputs.baseAddress!
+        if let s = standardization {
+            s.mean.withUnsafeBufferPointer { mean in
+                s.scale.withUnsafeBufferPointer { scale in
+                    for r in 0 ..< n {
+                        let src = source + Int(rowIndices[r]) &* cols, dst = x + r &* cols
+                        for j in 0 ..< cols { dst[j] = (src[j] - mean[j]) / scale[j] }
+                    }
+                }
+            }
+        } else {
+            for r in 0 ..< n { (x + r &* cols).update(from: source + Int(rowIndices[r]) &* cols, count: cols) }
+        }
+        if let targets {
+            let t = graph.valuePointer(targets.id)
+            if let labels = data.labels {
+                for r in 0 ..< n { t[r] = Float(labels[Int(rowIndices[r])]) }
+            } else if let values = data.targets {
+                let width = data.targetWidth
+                for r in 0 ..< n {
+                    (t + r &* width).update(from: values.baseAddress! + Int(rowIndices[r]) &* width, count: width)
+                }
+            }
+        }
+        if let weights {
+            let w = graph.valuePointer(weights.id)
+            for r in 0 ..< n { w[r] = data.weights?[Int(rowIndices[r])] ?? 1 }
+        }
+    }
+
+    /// Copies every row of `data` (at most the capacity) into the graph.
+    func loadAll(_ data: DataView, standardization: Standardization?) throws {
+        if identityRows.count < data.rows { identityRows = (0 ..< Int32(data.rows)).map { $0 } }
+        try identityRows.withUnsafeBufferPointer {
+            try load(data, rows: UnsafeBufferPointer(rebasing: $0[0 ..< data.rows]), standardization: standardization)
+        }
+    }
+
+    /// Copies `count` consecutive rows starting at `first` (inference: no targets).
+    func loadInputs(_ inputs: UnsafePointer<Float>, first: Int, count: Int, cols: Int, standardization: Standardization?) throws {
+        try graph.setBatchSize(count)
+        let x = graph.valuePointer(input.id)
+        let source = inputs + first &* cols
+        if let s = standardization {
+            for r in 0 ..< count {
+                let src = source + r &* cols, dst = x + r &* cols
+                for j in 0 ..< cols {
+                    let v = src[j]
+                    guard v.isFinite else {
+                        throw NNError(.nonFiniteValue, "input row \(first + r), column \(j) is \(v)")
+                    }
+                    dst[j] = (v - s.mean[j]) / s.scale[j]
+                }
+            }
+        } else {
+            let total = count &* cols
+            for i in 0 ..< total {
+                let v = source[i]
+                guard v.isFinite else {
+                    throw NNError(.nonFiniteValue, "input row \(first + i / cols), column \(i % cols) is \(v)")
+                }
+                x[i] = v
+            }
+        }
+    }
+
+    /// Σ of the current batch's sample weights (the batch size when unweighted).
+    var batchWeight: Double {
+        guard let weights else { return Double(graph.batchSize) }
+        let w = graph.valuePointer(weights.id)
+        var total = 0.0
+        for r in 0 ..< graph.batchSize { total += Double(w[r]) }
+        return total
+    }
+
+    /// Σ wᵢ·scoreᵢ over the current batch, where a row's score is 1 when its output's argmax is
+    /// its label (for one-output binary cross-entropy: when the logit's sign matches the 0/1
+    /// target; for several outputs: the share of outputs whose sign matches). nil for regression.
+    func weightedCorrect(loss: Loss) -> Double? {
+        guard let targets, loss.isClassification else { return nil }
+        let rows = graph.batchSize, width = graph.shape(output).cols
+        let y = graph.valuePointer(output.id), t = graph.valuePointer(targets.id)
+        let w = weights.map { graph.valuePointer($0.id) }
+        var total = 0.0
+        for r in 0 ..< rows {
+            let row = y + r &* width
+            let score: Double
+            if loss == .binaryCrossEntropy {
+                var hits = 0
+                for j in 0 ..< width where (row[j] > 0) == (t[r &* width &+ j] >= 0.5) { hits += 1 }
+                score = Double(hits) / Double(width)
+            } else {
+                var best = 0
+                for j in 0 ..< width where row[j] > row[best] { best = j }
+                score = Float(best) == t[r] ? 1 : 0
+            }
+            total += Double(w?[r] ?? 1) * score
+        }
+        return total
+    }
+}

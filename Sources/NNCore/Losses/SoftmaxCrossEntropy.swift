@@ -1,0 +1,37 @@
+/// Softmax cross-entropy fused with the softmax: ℓᵢ = logsumexp(zᵢ) − zᵢ,yᵢ, stable for any
+/// logits because the row maximum is subtracted first. Its gradient is p − onehot(y).
+enum SoftmaxCrossEntropy {
+    /// logits (rows, classes), labels (rows, 1), weights (rows, 1)? → mean loss;
+    /// the probabilities (rows, classes) are kept for the backward pass.
+    static func forward(logits: UnsafePointer<Float>, labels: UnsafePointer<Float>, weights: UnsafePointer<Float>?,
+                        probabilities: UnsafeMutablePointer<Float>, rows: Int, classes: Int) throws -> Float {
+        let normaliser = try LossSupport.normaliser(weights, rows: rows)
+        var loss: Double = 0
+        for r in 0 ..< rows {
+            let label = try LossSupport.classIndex(labels, row: r, classes: classes)
+            let z = logits + r &* classes, p = probabilities + r &* classes
+            var peak = z[0]
+            for j in 1 ..< classes where z[j] > peak { peak = z[j] }
+            var total: Float = 0
+            for j in 0 ..< classes { let e = _exp(z[j] - peak); p[j] = e; total += e }
+            let inverse = 1 / total
+            for j in 0 ..< classes { p[j] *= inverse }
+            let rowLoss = _log(total) + peak - z[label]
+            loss += Double(LossSupport.share(weights, row: r, normaliser: normaliser) * rowLoss)
+        }
+        return Float(loss)
+    }
+
+    /// dLogits += dLoss · shareᵢ · (p − onehot(y)).
+    static func backward(probabilities: UnsafePointer<Float>, labels: UnsafePointer<Float>, weights: UnsafePointer<Float>?,
+                         dLoss: Float, dLogits: UnsafeMutablePointer<Float>, rows: Int, classes: Int) {
+        // The forward pass validated labels and weights.
+        let normaliser = (try? LossSupport.normaliser(weights, rows: rows)) ?? Float(rows)
+        for r in 0 ..< rows {
+            let g = dLoss * LossSupport.share(weights, row: r, normaliser: normaliser)
+            let p = probabilities + r &* classes, d = dLogits + r &* classes
+            for j in 0 ..< classes { d[j] += g * p[j] }
+            d[Int(labels[r])] -= g
+        }
+    }
+}

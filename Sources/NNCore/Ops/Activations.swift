@@ -1,0 +1,142 @@
+// Activation functions, maxout, dropout and softmax: each forward next to its backward.
+// Backward passes read the op's input x and/or output y, whichever gives the cheaper derivative.
+
+enum ActivationKernel {
+    static func forward(_ f: Activation, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int) {
+        switch f {
+        case .identity:
+            y.update(from: x, count: count)
+        case .relu:
+            for i in 0 ..< count { y[i] = x[i] > 0 ? x[i] : 0 }
+        case .leakyReLU(let alpha):
+            for i in 0 ..< count { y[i] = x[i] > 0 ? x[i] : alpha * x[i] }
+        case .sigmoid:
+            for i in 0 ..< count { y[i] = sigmoid(x[i]) }
+        case .tanh:
+            for i in 0 ..< count { y[i] = _tanh(x[i]) }
+        case .elu(let alpha):
+            for i in 0 ..< count { y[i] = x[i] > 0 ? x[i] : alpha * _expm1(x[i]) }
+        case .gelu:
+            for i in 0 ..< count { y[i] = 0.5 * x[i] * (1 + _erf(x[i] * Float(0.5).squareRoot())) }
+        case .softplus:
+            for i in 0 ..< count { y[i] = softplus(x[i]) }
+        }
+    }
+
+    /// dx += f′(x) · dy.
+    static func backward(_ f: Activation, x: UnsafePointer<Float>, y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                         dx: UnsafeMutablePointer<Float>, count: Int) {
+        switch f {
+        case .identity:
+            for i in 0 ..< count { dx[i] += dy[i] }
+        case .relu:
+            for i in 0 ..< count { dx[i] += x[i] > 0 ? dy[i] : 0 }
+        case .leakyReLU(let alpha):
+            for i in 0 ..< count { dx[i] += x[i] > 0 ? dy[i] : alpha * dy[i] }
+        case .sigmoid:
+            for i in 0 ..< count { dx[i] += dy[i] * y[i] * (1 - y[i]) }
+        case .tanh:
+            for i in 0 ..< count { dx[i] += dy[i] * (1 - y[i] * y[i]) }
+        case .elu(let alpha):
+            for i in 0 ..< count { dx[i] += x[i] > 0 ? dy[i] : dy[i] * (y[i] + alpha) }
+        case .gelu:
+            // d/dx x·Φ(x) = Φ(x) + x·φ(x).
+            let invSqrt2 = Float(0.5).squareRoot(), invSqrt2Pi = 1 / (2 * Float.pi).squareRoot()
+            for i in 0 ..< count {
+                let v = x[i]
+                let cdf = 0.5 * (1 + _erf(v * invSqrt2))
+                let pdf = invSqrt2Pi * _exp(-0.5 * v * v)
+                dx[i] += dy[i] * (cdf + v * pdf)
+            }
+        case .softplus:
+            for i in 0 ..< count { dx[i] += dy[i] * sigmoid(x[i]) }
+        }
+    }
+
+    /// 1 / (1 + e^−x) without overflow for large |x|.
+    @inline(__always) static func sigmoid(_ x: Float) -> Float {
+        if x >= 0 { return 1 / (1 + _exp(-x)) }
+        let e = _exp(x)
+        return e / (1 + e)
+    }
+
+    /// ln(1 + eˣ) = max(x, 0) + ln(1 + e^−|x|).
+    @inline(__always) static func softplus(_ x: Float) -> Float { max(x, 0) + _log1p(_exp(-abs(x))) }
+}
+
+/// y[r, u] = max over x[r, u·pieces ..< (u+1)·pieces]; the gradient goes to the first maximum.
+enum Maxout {
+    static func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, units: Int, pieces: Int) {
+        let width = units &* pieces
+        for r in 0 ..< rows {
+            let xr = x + r &* width, yr = y + r &* units
+            for u in 0 ..< units {
+                let group = xr + u &* pieces
+                var best = group[0]
+                for p in 1 ..< pieces where group[p] > best { best = group[p] }
+                yr[u] = best
+            }
+        }
+    }
+
+    static func backward(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
+                         rows: Int, units: Int, pieces: Int) {
+        let width = units &* pieces
+        for r in 0 ..< rows {
+            let xr = x + r &* width, dxr = dx + r &* width, dyr = dy + r &* units
+            for u in 0 ..< units {
+                let base = u &* pieces
+                var arg = 0
+                for p in 1 ..< pieces where xr[base &+ p] > xr[base &+ arg] { arg = p }
+                dxr[base &+ arg] += dyr[u]
+            }
+        }
+    }
+}
+
+/// Inverted dropout: the mask holds 0 or 1/(1 − rate), so evaluation needs no rescaling.
+enum Dropout {
+    static func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>,
+                        count: Int, rate: Float, training: Bool, random: inout RandomGenerator) {
+        guard training, rate > 0 else {
+            mask.update(repeating: 1, count: count)
+            y.update(from: x, count: count)
+            return
+        }
+        let keep = 1 / (1 - rate)
+        for i in 0 ..< count {
+            let m: Float = random.nextUnitFloat() >= rate ? keep : 0
+            mask[i] = m
+            y[i] = x[i] * m
+        }
+    }
+
+    static func backward(mask: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0 ..< count { dx[i] += dy[i] * mask[i] }
+    }
+}
+
+/// Row-wise softmax, shifted by the row maximum so that exp never overflows.
+enum Softmax {
+    static func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
+        for r in 0 ..< rows {
+            let xr = x + r &* cols, yr = y + r &* cols
+            var peak = xr[0]
+            for j in 1 ..< cols where xr[j] > peak { peak = xr[j] }
+            var total: Float = 0
+            for j in 0 ..< cols { let e = _exp(xr[j] - peak); yr[j] = e; total += e }
+            let inverse = 1 / total
+            for j in 0 ..< cols { yr[j] *= inverse }
+        }
+    }
+
+    /// dx = y ⊙ (dy − Σ dy·y), row by row.
+    static func backward(y: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
+        for r in 0 ..< rows {
+            let yr = y + r &* cols, dyr = dy + r &* cols, dxr = dx + r &* cols
+            var dot: Float = 0
+            for j in 0 ..< cols { dot += dyr[j] * yr[j] }
+            for j in 0 ..< cols { dxr[j] += yr[j] * (dyr[j] - dot) }
+        }
+    }
+}
