@@ -1,16 +1,60 @@
+// nn: the nncore command-line tool. Usage errors print the usage and exit 64; failures print one
+// line to stderr and exit 1.
 import NNCore
 #if canImport(Glibc)
 import Glibc
 #endif
 
-let start = monotonic()
-func monotonic() -> Double { var ts = timespec(); clock_gettime(CLOCK_MONOTONIC, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9 }
-let data = try SyntheticData.spiral()
-var model = try Model(inputs: 2, layers: [.dense(units: 100, activation: .relu), .dense(units: 3)], loss: .softmaxCrossEntropy)
-var options = TrainingOptions()
-options.epochs = 10000; options.batchSize = 0; options.learningRate = 1.0; options.l2 = 1e-3
-try model.fit(data, options: options) { s in
-    if s.epoch % 1000 == 0 { print(s.epoch, s.dataLoss, s.regularizationLoss, s.accuracy ?? -1) }
-    return .continue
+let exitUsage: Int32 = 64
+let exitFailure: Int32 = 1
+
+func runMain() -> Int32 {
+    var words = Array(CommandLine.arguments.dropFirst())
+    guard let first = words.first else {
+        Terminal.error(mainHelp())
+        return exitUsage
+    }
+    switch first {
+    case "--help", "-h":
+        Terminal.write(mainHelp())
+        return 0
+    case "--version", "-V":
+        Terminal.write("nn \(NNCoreVersion.string)\n")
+        return 0
+    case "help":
+        guard words.count >= 2 else { Terminal.write(mainHelp()); return 0 }
+        guard let command = commands.first(where: { $0.name == words[1] }) else {
+            Terminal.error("nn: unknown command '\(words[1])'\n\n" + mainHelp())
+            return exitUsage
+        }
+        Terminal.write(command.help)
+        return 0
+    default:
+        break
+    }
+    guard let command = commands.first(where: { $0.name == first }) else {
+        Terminal.error("nn: unknown command '\(first)'\n\n" + mainHelp())
+        return exitUsage
+    }
+    words.removeFirst()
+    var arguments = Arguments(words)
+    if arguments.wantsHelp {
+        Terminal.write(command.help)
+        return 0
+    }
+    do {
+        try command.run(&arguments)
+        return 0
+    } catch let error as UsageError {
+        Terminal.error("nn \(command.name): \(error.message)\n\n\(command.help)")
+        return exitUsage
+    } catch let error as NNError {
+        Terminal.error("nn \(command.name): \(error.message)\n")
+        return exitFailure
+    } catch {
+        Terminal.error("nn \(command.name): \(error)\n")
+        return exitFailure
+    }
 }
-print("acc", try model.evaluate(data).accuracy ?? -1, monotonic() - start)
+
+exit(runMain())

@@ -107,10 +107,14 @@ package struct DataView {
         guard cols == model.inputWidth else {
             throw NNError.shapeMismatch("the model expects \(model.inputWidth) inputs per row, the \(role) has \(cols)")
         }
-        guard inputs.count >= rows * cols else {
-            throw NNError.shapeMismatch("the \(role) needs \(rows * cols) input values, got \(inputs.count)")
+        guard rows <= Int(Int32.max) else {
+            throw NNError(.limitExceeded, "the \(role) has \(rows) rows; at most \(Int32.max) are supported")
         }
-        for i in 0 ..< rows * cols where !inputs[i].isFinite {
+        let inputCount = try checkedProduct(rows, cols, "\(role) size")
+        guard inputs.count >= inputCount else {
+            throw NNError.shapeMismatch("the \(role) needs \(inputCount) input values, got \(inputs.count)")
+        }
+        for i in 0 ..< inputCount where !inputs[i].isFinite {
             throw NNError(.nonFiniteValue, "the \(role) has \(inputs[i]) at row \(i / cols), column \(i % cols)")
         }
         let loss = model.loss, width = model.outputWidth
@@ -139,10 +143,11 @@ package struct DataView {
                     throw NNError.shapeMismatch("the model has \(width) outputs, the \(role)'s targets have \(targetWidth) columns")
                 }
             }
-            guard targets.count >= rows * targetWidth else {
-                throw NNError.shapeMismatch("the \(role) needs \(rows * targetWidth) target values, got \(targets.count)")
+            let targetCount = try checkedProduct(rows, targetWidth, "\(role) targets")
+            guard targets.count >= targetCount else {
+                throw NNError.shapeMismatch("the \(role) needs \(targetCount) target values, got \(targets.count)")
             }
-            for i in 0 ..< rows * targetWidth {
+            for i in 0 ..< targetCount {
                 let t = targets[i]
                 guard t.isFinite else {
                     throw NNError(.nonFiniteValue, "the \(role) has target \(t) at row \(i / targetWidth), column \(i % targetWidth)")

@@ -43,19 +43,24 @@ public struct Matrix: Equatable, Sendable {
     }
 
     /// A matrix filled with `value`.
-    public init(rows: Int, cols: Int, repeating value: Float = 0) {
-        precondition(rows >= 0 && cols >= 0, "negative matrix dimension")
+    /// - Throws: `.invalidArgument` for a negative dimension, `.limitExceeded` for an impossible size.
+    public init(rows: Int, cols: Int, repeating value: Float = 0) throws {
+        guard rows >= 0, cols >= 0 else {
+            throw NNError.invalidArgument("matrix dimensions must not be negative, got \(rows) × \(cols)")
+        }
+        let count = try checkedProduct(rows, cols, "matrix size")
         self.rows = rows
         self.cols = cols
-        self.values = Array(repeating: value, count: rows * cols)
+        self.values = Array(repeating: value, count: count)
     }
 
-    /// The element at (`row`, `col`).
+    /// The element at (`row`, `col`). Like `Array`'s subscript, an index out of range is a
+    /// programming error that stops the program; check `rows` and `cols` first.
     public subscript(row: Int, col: Int) -> Float {
         get { values[row * cols + col] }
         set { values[row * cols + col] = newValue }
     }
 
-    /// One row as an array.
+    /// One row as an array (the index must be in 0..<rows, as for `Array`).
     public func row(_ index: Int) -> [Float] { Array(values[index * cols ..< (index + 1) * cols]) }
 }

@@ -23,6 +23,9 @@
 /// graph's capacity as its row count and, at run time, `batchSize` active rows; ops on it
 /// are batched too.
 ///
+/// Every accessor taking a `Node` answers for the node's own graph, so a node can never index
+/// into the wrong graph.
+///
 /// Thread safety: a graph is not thread-safe; use one graph per thread.
 public final class Graph {
     struct Record {
@@ -226,7 +229,7 @@ public final class Graph {
         }
     }
 
-    /// Backpropagates from `node`: every gradient is reset, the seed ∂node/∂node = 1 is set
+    /// Backpropagates from `node`: every gradient is reset to zero, the seed ∂node/∂node = 1 is set
     /// (for a non-scalar node, the gradient of the sum of its elements), and the chain rule is
     /// applied node by node in reverse topological order, accumulating with `+=`.
     /// Call `forward()` first.
@@ -246,7 +249,7 @@ public final class Graph {
             }
             i -= 1
         }
-        for j in 0 ..< records.count where reach[j] {
+        for j in 0 ..< records.count {
             if let g = records[j].gradient { g.update(repeating: 0, count: activeCount(j)) }
         }
         guard let seed = records[node.id].gradient else {
@@ -268,12 +271,14 @@ public final class Graph {
 
     /// The node's current value (active rows only), row-major.
     public func value(_ node: Node) -> [Float] {
+        if node.graph !== self { return node.graph.value(node) }
         guard let p = records[node.id].value else { return Array(repeating: 0, count: activeCount(node.id)) }
         return Array(UnsafeBufferPointer(start: p, count: activeCount(node.id)))
     }
 
     /// The gradient accumulated for the node by the last `backward` (zeros if none).
     public func gradient(_ node: Node) -> [Float] {
+        if node.graph !== self { return node.graph.gradient(node) }
         guard let p = records[node.id].gradient else { return Array(repeating: 0, count: activeCount(node.id)) }
         return Array(UnsafeBufferPointer(start: p, count: activeCount(node.id)))
     }
@@ -299,13 +304,16 @@ public final class Graph {
     }
 
     /// The node's shape (capacity rows for batched nodes).
-    public func shape(_ node: Node) -> (rows: Int, cols: Int) { (records[node.id].rows, records[node.id].cols) }
+    public func shape(_ node: Node) -> (rows: Int, cols: Int) {
+        node.graph === self ? (records[node.id].rows, records[node.id].cols) : node.graph.shape(node)
+    }
     /// The name given to the node (the op's name for op nodes).
-    public func name(_ node: Node) -> String { names[node.id] }
+    public func name(_ node: Node) -> String { node.graph === self ? names[node.id] : node.graph.name(node) }
     /// The node's op.
-    public func op(_ node: Node) -> Op { records[node.id].op }
+    public func op(_ node: Node) -> Op { node.graph === self ? records[node.id].op : node.graph.op(node) }
     /// The node's inputs.
     public func inputs(_ node: Node) -> [Node] {
+        if node.graph !== self { return node.graph.inputs(node) }
         let r = records[node.id]
         return [r.a, r.b, r.c].filter { $0 >= 0 }.map { Node(graph: self, id: $0) }
     }

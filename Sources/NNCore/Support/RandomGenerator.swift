@@ -59,14 +59,13 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
         return (-2.0 * _log(u1)).squareRoot() * _cos(2.0 * Double.pi * u2)
     }
 
-    /// A uniform integer in 0..<bound (Lemire's nearly-divisionless method, unbiased).
-    public mutating func nextIndex(below bound: Int) -> Int {
-        precondition(bound > 0)
-        return Int(next(upperBound: UInt64(bound)))
+    /// A uniform integer in 0..<bound for bound ≥ 1 (unbiased).
+    mutating func nextIndex(below bound: Int) -> Int {
+        Int(next(upperBound: UInt64(max(bound, 1))))
     }
 
     /// Shuffles `indices` in place (Fisher–Yates) with this generator.
-    public mutating func shuffle(_ indices: UnsafeMutableBufferPointer<Int32>) {
+    mutating func shuffle(_ indices: UnsafeMutableBufferPointer<Int32>) {
         var i = indices.count - 1
         while i > 0 {
             let j = nextIndex(below: i + 1)
