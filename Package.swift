@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // nncore: an embeddable runtime that builds, trains, saves, loads and runs MLPs on the CPU.
 // Targets follow DESIGN.md §7: the engine (NNCore) is pure Swift without Foundation; CBLAS is
-// OpenBLAS's cblas.h as a system module; NNCoreC is the C ABI (libnncore.so); nn is the CLI.
+// OpenBLAS's cblas.h as a system module; NNSchema is protoc-c's output for the model file; NNCoreC is the C ABI (libnncore.so); nn is the CLI.
 import PackageDescription
 
 let package = Package(
@@ -17,7 +17,13 @@ let package = Package(
             path: "Sources/CBLAS",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        .target(name: "NNCore", dependencies: ["CBLAS"]),
+        .target(
+            name: "NNSchema",
+            path: "Sources/NNSchema",
+            exclude: ["README.md"],
+            linkerSettings: [.linkedLibrary("protobuf-c")]
+        ),
+        .target(name: "NNCore", dependencies: ["CBLAS", "NNSchema"]),
         .target(name: "NNCoreC", dependencies: ["NNCore"]),
         .executableTarget(name: "nn", dependencies: ["NNCore"]),
         .testTarget(name: "NNCoreTests", dependencies: ["NNCore"]),

@@ -1,7 +1,7 @@
 import NNCore
 
 /// A subcommand of `nn`.
-protocol Command {
+protocol Command: Sendable {
     /// The word that selects it (`nn NAME …`).
     static var name: String { get }
     /// One line saying what it does.

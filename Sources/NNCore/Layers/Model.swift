@@ -28,12 +28,19 @@ public struct Model: @unchecked Sendable {
     ///   when the model exceeds `Limits`.
     public init(inputs: Int, layers: [Layer] = [], loss: Loss = .softmaxCrossEntropy, seed: UInt64 = 0,
                 initializer: Initializer = .automatic) throws {
+        try self.init(inputs: inputs, layers: layers, loss: loss, seed: seed, initializer: initializer,
+                      initializeParameters: true)
+    }
+
+    /// The designated initialiser; the model file's decoder skips drawing parameters it then overwrites.
+    init(inputs: Int, layers: [Layer], loss: Loss, seed: UInt64, initializer: Initializer,
+         initializeParameters: Bool) throws {
         guard inputs >= 1, inputs <= Limits.maxWidth else {
             throw NNError.invalidArgument("the input width must be in 1...\(Limits.maxWidth), got \(inputs)")
         }
         try Model.validate(initializer)
         storage = Storage(inputWidth: inputs, loss: loss, seed: seed, initializer: initializer)
-        for layer in layers { try append(layer) }
+        for layer in layers { try append(layer, initialize: initializeParameters) }
     }
 
     /// Adds a layer at the end and initialises its parameters from the model's generator
@@ -41,6 +48,10 @@ public struct Model: @unchecked Sendable {
     /// - Throws: `.invalidArgument` for a non-positive width, `.badHyperparameter` for a dropout
     ///   rate outside [0, 1) or an invalid activation parameter, `.limitExceeded` past `Limits`.
     public mutating func append(_ layer: Layer) throws {
+        try append(layer, initialize: true)
+    }
+
+    mutating func append(_ layer: Layer, initialize: Bool) throws {
         try Model.validate(layer, index: layers.count)
         guard layers.count < Limits.maxLayers else {
             throw NNError(.limitExceeded, "a model holds at most \(Limits.maxLayers) layers")
@@ -62,7 +73,7 @@ public struct Model: @unchecked Sendable {
         storage.resize(parameterCount: total)
         storage.layout = layout
         storage.layers.append(layer)
-        if layer.isTrainable { initializeParameters(ofLayer: layers.count - 1) }
+        if layer.isTrainable && initialize { initializeParameters(ofLayer: layers.count - 1) }
         storage.resetTraining()
     }
 
@@ -141,6 +152,12 @@ public struct Model: @unchecked Sendable {
 
     /// Per-epoch statistics of every training run so far, oldest first.
     public var history: [EpochStats] { storage.history }
+
+    /// The options of the last `fit` or `trainStep` (kept in the model file); nil before any.
+    public var lastTrainingOptions: TrainingOptions? { storage.trainingOptions }
+
+    /// Who wrote the model file this model was loaded from; nil for a model built in memory.
+    public var provenance: Provenance? { storage.provenance }
 
     // MARK: Parameters
 
@@ -320,7 +337,8 @@ extension Model {
         var layout: [ParameterTensor] = []
         /// All parameters, laid out as `layout` says.
         var parameters: UnsafeMutableBufferPointer<Float>
-        /// Gradients for the parameters, same layout (written by backward, read by optimisers).
+        /// Gradients for the parameters, same layout (written by backward, read by optimisers);
+        /// empty until the first training step needs it.
         var gradients: UnsafeMutableBufferPointer<Float>
         var random: RandomGenerator
         var standardization: Standardization?
@@ -329,6 +347,10 @@ extension Model {
         var metadata: [String: String] = [:]
         var history: [EpochStats] = []
         var training = TrainingState()
+        /// The options of the last training call (nil before any).
+        var trainingOptions: TrainingOptions?
+        /// Who wrote the file this model was loaded from (nil for a model built in memory).
+        var provenance: Provenance?
         /// Graphs bound to this storage's parameter memory (never copied with the storage).
         var trainingGraph: ModelGraph?
         let inferenceGraphs = Mutex<[Int: [ModelGraph]]>([:])
@@ -366,6 +388,8 @@ extension Model {
             other.metadata = metadata
             other.history = history
             other.training = training
+            other.trainingOptions = trainingOptions
+            other.provenance = provenance
             return other
         }
 
@@ -379,7 +403,15 @@ extension Model {
             parameters.deallocate()
             parameters = newParameters
             gradients.deallocate()
-            gradients = .allocate(capacity: count)
+            gradients = .allocate(capacity: 0)
+        }
+
+        /// Allocates the gradient block on first need: a model that is only loaded and run never
+        /// pays for it.
+        func ensureGradients() {
+            guard gradients.count != parameters.count else { return }
+            gradients.deallocate()
+            gradients = .allocate(capacity: parameters.count)
             gradients.initialize(repeating: 0)
         }
 
@@ -394,5 +426,24 @@ extension Model {
             invalidateGraphs()
             training = TrainingState()
         }
+    }
+}
+
+/// Who wrote a model file, and when.
+public struct Provenance: Equatable, Sendable {
+    /// The writing library's name ("nncore").
+    public var library: String
+    /// The writing library's version, "MAJOR.MINOR.PATCH".
+    public var libraryVersion: String
+    /// Seconds since 1970-01-01 UTC when the file was written (0: not recorded).
+    public var createdUnixSeconds: Int64
+    /// The file's format version.
+    public var formatVersion: Int
+
+    public init(library: String, libraryVersion: String, createdUnixSeconds: Int64, formatVersion: Int) {
+        self.library = library
+        self.libraryVersion = libraryVersion
+        self.createdUnixSeconds = createdUnixSeconds
+        self.formatVersion = formatVersion
     }
 }

@@ -38,6 +38,7 @@ final class ModelGraph: @unchecked Sendable {
         graph = g
         let training: Bool
         if case .training = purpose { training = true } else { training = false }
+        if training { storage.ensureGradients() }
         input = try g.batchInput("x", cols: storage.inputWidth)
         var h = input
         var penalties: [Node] = []

@@ -13,7 +13,8 @@ public indirect enum Schedule: Equatable, Hashable, Sendable, CustomStringConver
     /// then flat.
     case cosine(period: Int, minimumFactor: Float = 0)
     /// Linear warm-up from base/`epochs` to base over the first `epochs` epochs, then `then`
-    /// (evaluated at the same absolute epoch, so its milestones keep their meaning).
+    /// (evaluated at the same absolute epoch, so its milestones keep their meaning). `then`
+    /// cannot itself be a warm-up.
     case warmup(epochs: Int, then: Schedule)
 
     /// The multiplier of the base rate at `epoch` (0-based).
@@ -91,6 +92,7 @@ public indirect enum Schedule: Equatable, Hashable, Sendable, CustomStringConver
             guard minimum.isFinite, minimum >= 0, minimum <= 1 else { throw NNError.badHyperparameter("cosine minimum factor must be in [0, 1], got \(minimum)") }
         case .warmup(let epochs, let then):
             guard epochs >= 1 else { throw NNError.badHyperparameter("warm-up must last ≥ 1 epoch, got \(epochs)") }
+            if case .warmup = then { throw NNError.badHyperparameter("a warm-up cannot wrap another warm-up") }
             try then.validate()
         }
     }

@@ -69,6 +69,7 @@ extension Model {
             s.standardization = trainRows.withUnsafeBufferPointer { Standardization.fit(data, rows: $0) }
         }
         s.prepareSlots(for: options.optimizer)
+        s.trainingOptions = options
 
         let trainCount = trainRows.count
         let batch = options.batchSize == 0 ? trainCount : min(options.batchSize, trainCount)
@@ -187,6 +188,7 @@ extension Model {
         makeUnique()
         let s = storage
         s.prepareSlots(for: options.optimizer)
+        s.trainingOptions = options
         let graph = try s.trainingGraph(capacity: batch.rows, options: options, weighted: batch.weights != nil)
         try graph.loadAll(batch, standardization: s.standardization)
         let learningRate = options.learningRate * options.schedule.factor(epoch: s.training.epoch)
