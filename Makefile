@@ -7,7 +7,7 @@ APT_PACKAGES := libopenblas-dev libprotobuf-c-dev protobuf-c-compiler
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE_BIN := .build/release
 
-.PHONY: all demo test build deps clean help
+.PHONY: all demo test build deps clean help proto check-generated
 
 all: build
 
@@ -15,6 +15,7 @@ help:
 	@echo "make demo   install what is missing, build, train the spiral demo"
 	@echo "make test   install what is missing, build, run every test"
 	@echo "make build  release build of libnncore.so, the NNCore module and the nn tool"
+	@echo "make proto  regenerate Sources/NNSchema from schema/nncore.proto"
 	@echo "make clean  remove build products"
 
 ## Install the Debian packages the build needs, when they are missing.
@@ -35,7 +36,21 @@ build: deps
 demo: build
 	$(RELEASE_BIN)/nn demo
 
-test: deps
+## protoc-c's output for the model-file schema is committed; regenerate it after editing the schema.
+proto: deps
+	protoc-c --proto_path=schema --c_out=Sources/NNSchema schema/nncore.proto
+	mv Sources/NNSchema/nncore.pb-c.h Sources/NNSchema/include/nncore.pb-c.h
+
+## Fails when a committed generated file differs from what its generator writes now.
+check-generated: deps
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	protoc-c --proto_path=schema --c_out="$$tmp" schema/nncore.proto; \
+	if ! diff -q "$$tmp/nncore.pb-c.c" Sources/NNSchema/nncore.pb-c.c >/dev/null || \
+	   ! diff -q "$$tmp/nncore.pb-c.h" Sources/NNSchema/include/nncore.pb-c.h >/dev/null; then \
+	  echo "error: Sources/NNSchema is stale: run 'make proto' and commit the result" >&2; exit 1; \
+	fi; echo "generated files are current"
+
+test: deps check-generated
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
