@@ -105,10 +105,9 @@ extension Graph {
                                       dLoss: dy[0], dPredictions: grad(r.a), dTargets: grad(r.b),
                                       rows: activeRows(r.a), cols: records[r.a].cols)
         case .binaryCrossEntropyWithLogits:
-            if let dx = grad(r.a) {
-                BinaryCrossEntropy.backward(logits: val(r.a), targets: val(r.b), weights: r.c >= 0 ? val(r.c) : nil,
-                                            dLoss: dy[0], dLogits: dx, rows: activeRows(r.a), cols: records[r.a].cols)
-            }
+            BinaryCrossEntropy.backward(logits: val(r.a), targets: val(r.b), weights: r.c >= 0 ? val(r.c) : nil,
+                                        dLoss: dy[0], dLogits: grad(r.a), dTargets: grad(r.b),
+                                        rows: activeRows(r.a), cols: records[r.a].cols)
         case .l2Penalty(let lambda):
             if let dx = grad(r.a) { Penalty.l2Backward(x: val(r.a), dLoss: dy[0], dx: dx, count: activeCount(r.a), lambda: lambda) }
         case .l1Penalty(let lambda):

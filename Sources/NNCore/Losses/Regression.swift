@@ -47,15 +47,17 @@ enum BinaryCrossEntropy {
         return Float(loss)
     }
 
-    /// dZ += g·shareᵢ·(σ(z) − t)/cols.
+    /// dZ += g·shareᵢ·(σ(z) − t)/cols; dT −= g·shareᵢ·z/cols.
     static func backward(logits: UnsafePointer<Float>, targets: UnsafePointer<Float>, weights: UnsafePointer<Float>?,
-                         dLoss: Float, dLogits: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
+                         dLoss: Float, dLogits: UnsafeMutablePointer<Float>?, dTargets: UnsafeMutablePointer<Float>?,
+                         rows: Int, cols: Int) {
         let normaliser = (try? LossSupport.normaliser(weights, rows: rows)) ?? Float(rows)
         for r in 0 ..< rows {
             let g = dLoss * LossSupport.share(weights, row: r, normaliser: normaliser) / Float(cols)
             let offset = r &* cols
             for j in 0 ..< cols {
-                dLogits[offset &+ j] += g * (ActivationKernel.sigmoid(logits[offset &+ j]) - targets[offset &+ j])
+                dLogits?[offset &+ j] += g * (ActivationKernel.sigmoid(logits[offset &+ j]) - targets[offset &+ j])
+                dTargets?[offset &+ j] -= g * logits[offset &+ j]
             }
         }
     }

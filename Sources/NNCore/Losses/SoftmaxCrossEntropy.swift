@@ -16,7 +16,7 @@ enum SoftmaxCrossEntropy {
             for j in 0 ..< classes { let e = _exp(z[j] - peak); p[j] = e; total += e }
             let inverse = 1 / total
             for j in 0 ..< classes { p[j] *= inverse }
-            let rowLoss = _log(total) + peak - z[label]
+            let rowLoss = _log(total) + (peak - z[label])  // the exact difference first: ln Σ may be tiny
             loss += Double(LossSupport.share(weights, row: r, normaliser: normaliser) * rowLoss)
         }
         return Float(loss)
