@@ -3,11 +3,18 @@
 
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := libopenblas-dev libprotobuf-c-dev protobuf-c-compiler
+APT_PACKAGES := libopenblas-dev libprotobuf-c-dev protobuf-c-compiler gcc g++ pkg-config python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE_BIN := .build/release
+PREFIX ?= /usr/local
+VERSION := $(shell sed -n 's/^major = \(.*\)/\1/p;s/^minor = \(.*\)/\1/p;s/^patch = \(.*\)/\1/p' api/nncore.toml | paste -sd.)
+SONAME := libnncore.so.$(firstword $(subst ., ,$(VERSION)))
+# The shipped library: release, Swift runtime linked in, only the header's functions exported.
+SHIPPED := .build/shipped/release/libnncore.so
+STAGE := build
+STRICT := -Wall -Wextra -pedantic -Werror
 
-.PHONY: all demo test build deps clean help proto check-generated
+.PHONY: all demo test build deps clean help proto generate check-generated library check-header check-exports install c-examples
 
 all: build
 
@@ -16,6 +23,8 @@ help:
 	@echo "make test   install what is missing, build, run every test"
 	@echo "make build  release build of libnncore.so, the NNCore module and the nn tool"
 	@echo "make proto  regenerate Sources/NNSchema from schema/nncore.proto"
+	@echo "make generate  regenerate include/nncore.h, the ctypes layer and api/exports.map from api/nncore.toml"
+	@echo "make install PREFIX=/usr/local  install libnncore.so, nncore.h and nncore.pc"
 	@echo "make clean  remove build products"
 
 ## Install the Debian packages the build needs, when they are missing.
@@ -30,8 +39,57 @@ deps:
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "error: the Swift toolchain (swift) is not on PATH" >&2; exit 1; }
 
-build: deps
+build: deps library
 	$(SWIFT) build -c release
+
+## libnncore.so as shipped: static Swift runtime, SONAME, version script. Relinked every time,
+## because an edit to the version script alone does not make SwiftPM relink.
+library: deps
+	rm -f $(SHIPPED)
+	$(SWIFT) build -c release --product nncore --scratch-path .build/shipped -Xswiftc -static-stdlib \
+	  -Xlinker --version-script=$(CURDIR)/api/exports.map -Xlinker -soname=$(SONAME)
+	rm -rf $(STAGE) && mkdir -p $(STAGE)/lib $(STAGE)/include
+	cp $(SHIPPED) $(STAGE)/lib/libnncore.so.$(VERSION)
+	ln -s libnncore.so.$(VERSION) $(STAGE)/lib/$(SONAME)
+	ln -s $(SONAME) $(STAGE)/lib/libnncore.so
+	cp include/nncore.h $(STAGE)/include/
+	@echo "built $(STAGE)/lib/libnncore.so.$(VERSION) ($$(du -h $(SHIPPED) | cut -f1))"
+
+install: library
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 0755 $(STAGE)/lib/libnncore.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libnncore.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libnncore.so
+	install -m 0644 include/nncore.h $(DESTDIR)$(PREFIX)/include/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' pkgconfig/nncore.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nncore.pc
+	@echo "installed nncore $(VERSION) under $(DESTDIR)$(PREFIX)"
+
+## The header compiles cleanly as C99, C11 and C++11 with gcc and clang.
+check-header:
+	@for cc in gcc clang; do for std in c99 c11; do \
+	  $$cc -std=$$std $(STRICT) -fsyntax-only -x c include/nncore.h || exit 1; done; done
+	@for cxx in g++ clang++; do $$cxx -std=c++11 $(STRICT) -fsyntax-only -x c++ include/nncore.h || exit 1; done
+	@echo "nncore.h compiles as C99, C11 and C++11 with gcc and clang"
+
+## The shipped library exports exactly the header's functions and needs no Swift library.
+check-exports: library
+	@nm -D --defined-only $(SHIPPED) | awk '$$2 ~ /^[A-Z]$$/ && $$2 != "A" {sub(/@.*/, "", $$3); print $$3}' | sort > .build/exported.txt
+	@grep -E '^    nn_' api/exports.map | tr -d ' ;' | sort > .build/declared.txt
+	@diff -u .build/declared.txt .build/exported.txt || { echo "error: libnncore.so exports differ from nncore.h" >&2; exit 1; }
+	@if ldd $(SHIPPED) | grep -i swift; then echo "error: libnncore.so needs a Swift library" >&2; exit 1; fi
+	@readelf -d $(SHIPPED) | grep -q "SONAME.*\[$(SONAME)\]" || { echo "error: SONAME is not $(SONAME)" >&2; exit 1; }
+	@echo "libnncore.so exports exactly the $$(wc -l < .build/declared.txt) functions of nncore.h, SONAME $(SONAME), no Swift library needed"
+
+## The C examples, built against an installed copy with pkg-config, then run.
+c-examples: library
+	rm -rf .build/c-install && $(MAKE) --no-print-directory install PREFIX=$(CURDIR)/.build/c-install >/dev/null
+	@mkdir -p .build/c-examples
+	@set -e; export PKG_CONFIG_PATH=$(CURDIR)/.build/c-install/lib/pkgconfig; \
+	for source in examples/c/*.c; do \
+	  name=$$(basename $$source .c); \
+	  gcc -std=c99 $(STRICT) $$source $$(pkg-config --cflags --libs nncore) -Wl,-rpath,$(CURDIR)/.build/c-install/lib -o .build/c-examples/$$name; \
+	done
+	cd .build/c-examples && for program in *; do echo "== $$program"; ./$$program || exit 1; done
 
 demo: build
 	$(RELEASE_BIN)/nn demo
@@ -41,8 +99,13 @@ proto: deps
 	protoc-c --proto_path=schema --c_out=Sources/NNSchema schema/nncore.proto
 	mv Sources/NNSchema/nncore.pb-c.h Sources/NNSchema/include/nncore.pb-c.h
 
+## The C API's header, ctypes layer and version script come from api/nncore.toml.
+generate:
+	python3 api/generate.py
+
 ## Fails when a committed generated file differs from what its generator writes now.
 check-generated: deps
+	@python3 api/generate.py --check
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	protoc-c --proto_path=schema --c_out="$$tmp" schema/nncore.proto; \
 	if ! diff -q "$$tmp/nncore.pb-c.c" Sources/NNSchema/nncore.pb-c.c >/dev/null || \
@@ -50,9 +113,9 @@ check-generated: deps
 	  echo "error: Sources/NNSchema is stale: run 'make proto' and commit the result" >&2; exit 1; \
 	fi; echo "generated files are current"
 
-test: deps check-generated
+test: deps check-generated check-header check-exports c-examples
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
 clean:
-	rm -rf .build
+	rm -rf .build $(STAGE)

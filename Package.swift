@@ -24,7 +24,8 @@ let package = Package(
             linkerSettings: [.linkedLibrary("protobuf-c")]
         ),
         .target(name: "NNCore", dependencies: ["CBLAS", "NNSchema"]),
-        .target(name: "NNCoreC", dependencies: ["NNCore"]),
+        .systemLibrary(name: "CNNCore", path: "Sources/CNNCore"),
+        .target(name: "NNCoreC", dependencies: ["NNCore", "CNNCore"]),
         .executableTarget(name: "nn", dependencies: ["NNCore"]),
         .testTarget(name: "NNCoreTests", dependencies: ["NNCore"]),
     ]

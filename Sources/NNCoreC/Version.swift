@@ -1,27 +1,82 @@
-// The C ABI of nncore (libnncore.so). This target stays thin: it validates arguments, converts
-// types, calls NNCore and maps errors. The full ABI (generated header, handles, statuses) is
-// being built on top of these first functions.
+// Versions, status strings, the last error message and the thread count.
+import CNNCore
 import NNCore
 
-/// `uint32_t nn_version_number(void)`: the library's version as MAJOR·10000 + MINOR·100 + PATCH,
-/// so a caller can compare it with the header's `NN_VERSION_NUMBER`. Thread-safe.
-@c(nn_version_number)
+@c @implementation
 public func nn_version_number() -> UInt32 {
     UInt32(NNCoreVersion.major * 10_000 + NNCoreVersion.minor * 100 + NNCoreVersion.patch)
 }
 
-/// `const char *nn_version_string(void)`: the version as static text, "MAJOR.MINOR.PATCH".
-/// The string is owned by the library and never freed. Thread-safe.
-@c(nn_version_string)
-public func nn_version_string() -> UnsafePointer<CChar> {
-    versionText
+@c @implementation
+public func nn_version_string() -> UnsafePointer<CChar>! {
+    StaticText.version
 }
 
-/// Static storage for the version string (allocated once, never freed).
-nonisolated(unsafe) private let versionText: UnsafePointer<CChar> = {
-    let text = NNCoreVersion.string
-    let bytes = UnsafeMutablePointer<CChar>.allocate(capacity: text.utf8.count + 1)
-    for (i, byte) in text.utf8.enumerated() { bytes[i] = CChar(bitPattern: byte) }
-    bytes[text.utf8.count] = 0
-    return UnsafePointer(bytes)
-}()
+@c @implementation
+public func nn_status_string(_ status: nn_status) -> UnsafePointer<CChar>! {
+    StaticText.status(status)
+}
+
+@c @implementation
+public func nn_last_error_message() -> UnsafePointer<CChar>! {
+    lastErrorMessage()
+}
+
+@c @implementation
+public func nn_set_thread_count(_ threads: Int32) -> nn_status {
+    status {
+        guard threads >= 1 else { throw NNError.invalidArgument("the thread count must be at least 1, got \(threads)") }
+        Runtime.threadCount = Int(threads)
+    }
+}
+
+@c @implementation
+public func nn_get_thread_count() -> Int32 {
+    Int32(clamping: Runtime.threadCount)
+}
+
+/// Static C strings, allocated once and never freed.
+enum StaticText {
+    nonisolated(unsafe) static let version = make(NNCoreVersion.string)
+    nonisolated(unsafe) static let unknown = make("unknown status")
+    nonisolated(unsafe) static let statuses: [UnsafePointer<CChar>] = (0 ... 20).map { code in
+        make(code == 0 ? "ok" : NNError.Code(rawValue: Int32(code)).map(describe) ?? "unknown status")
+    }
+
+    static func status(_ code: nn_status) -> UnsafePointer<CChar> {
+        code >= 0 && Int(code) < statuses.count ? statuses[Int(code)] : unknown
+    }
+
+    static func describe(_ code: NNError.Code) -> String {
+        switch code {
+        case .invalidArgument: return "invalid argument"
+        case .nullPointer: return "null pointer"
+        case .shapeMismatch: return "shape mismatch"
+        case .bufferTooSmall: return "buffer too small"
+        case .labelOutOfRange: return "label out of range"
+        case .nonFiniteValue: return "non-finite value"
+        case .emptyData: return "empty data"
+        case .badHyperparameter: return "bad hyper-parameter"
+        case .invalidState: return "invalid state"
+        case .diverged: return "training diverged"
+        case .cancelled: return "cancelled"
+        case .io: return "input/output error"
+        case .notFound: return "not found"
+        case .corruptFile: return "corrupt file"
+        case .unsupportedVersion: return "unsupported version"
+        case .limitExceeded: return "limit exceeded"
+        case .busy: return "busy"
+        case .outOfMemory: return "out of memory"
+        case .invalidHandle: return "invalid handle"
+        case .internalError: return "internal error"
+        }
+    }
+
+    private static func make(_ text: String) -> UnsafePointer<CChar> {
+        let bytes = Array(text.utf8)
+        let p = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
+        for (i, b) in bytes.enumerated() { p[i] = CChar(bitPattern: b) }
+        p[bytes.count] = 0
+        return UnsafePointer(p)
+    }
+}

@@ -166,7 +166,7 @@ extension Model {
         }
     }
 
-    private func requireLayers() throws {
+    func requireLayers() throws {
         guard !layers.isEmpty else { throw NNError.invalidState("the model has no layers") }
     }
 
@@ -177,5 +177,15 @@ extension Model {
         let mg = try pooled ?? ModelGraph(model: storage, capacity: capacity, purpose: .inference)
         defer { storage.inferenceGraphs.withLock { $0[capacity, default: []].append(mg) } }
         return try body(mg)
+    }
+}
+
+extension Model {
+    /// The model's inference graph (affine, activation, maxout and dropout nodes over the input
+    /// and the parameters) as Graphviz DOT text.
+    /// - Throws: `.invalidState` for a model without layers.
+    public func dot(title: String = "model") throws -> String {
+        try requireLayers()
+        return try ModelGraph(model: storage, capacity: 1, purpose: .inference).graph.dot(title: title)
     }
 }

@@ -64,10 +64,10 @@ public struct NNError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 extension NNError {
-    static func invalidArgument(_ message: String) -> NNError { NNError(.invalidArgument, message) }
-    static func shapeMismatch(_ message: String) -> NNError { NNError(.shapeMismatch, message) }
-    static func badHyperparameter(_ message: String) -> NNError { NNError(.badHyperparameter, message) }
-    static func invalidState(_ message: String) -> NNError { NNError(.invalidState, message) }
+    package static func invalidArgument(_ message: String) -> NNError { NNError(.invalidArgument, message) }
+    package static func shapeMismatch(_ message: String) -> NNError { NNError(.shapeMismatch, message) }
+    package static func badHyperparameter(_ message: String) -> NNError { NNError(.badHyperparameter, message) }
+    package static func invalidState(_ message: String) -> NNError { NNError(.invalidState, message) }
 }
 
 /// Multiplies two sizes that come from outside, reporting overflow as an error instead of trapping.
