@@ -110,3 +110,80 @@ enum Format {
         text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
     }
 }
+
+extension Format {
+    /// A UTC timestamp "2026-12-04 20:43:00 UTC" (0 → "not recorded").
+    static func utc(_ seconds: Int64) -> String {
+        guard seconds > 0 else { return "not recorded" }
+        var t = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) UTC"
+    }
+
+    /// A byte count as "7.1 KB", "2.4 MB".
+    static func bytes(_ count: Int) -> String {
+        if count < 1024 { return "\(count) B" }
+        let units = ["KB", "MB", "GB", "TB"]
+        var value = Double(count) / 1024, unit = 0
+        while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
+        return fixed(value, 1) + " " + units[unit]
+    }
+
+    /// An integer with thousands separators: 10,703.
+    static func grouped(_ value: Int) -> String {
+        let digits = String(abs(value))
+        var out = ""
+        for (i, ch) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out += "," }
+            out.append(ch)
+        }
+        return (value < 0 ? "-" : "") + out
+    }
+
+    /// A compact float: up to 4 significant decimals, no trailing zeros.
+    static func short(_ value: Float) -> String {
+        guard value.isFinite else { return String(value) }
+        let v = Double(value)
+        if v == 0 { return "0" }
+        if abs(v) >= 1e5 || abs(v) < 1e-3 {
+            return scientific(v)
+        }
+        var text = fixed(v, 4)
+        while text.contains(".") && (text.hasSuffix("0") || text.hasSuffix(".")) { text.removeLast() }
+        return text
+    }
+
+    /// Scientific notation with 3 significant digits ("1.23e-05").
+    static func scientific(_ v: Double) -> String {
+        var exponent = 0
+        var mantissa = abs(v)
+        while mantissa >= 10 { mantissa /= 10; exponent += 1 }
+        while mantissa < 1 { mantissa *= 10; exponent -= 1 }
+        let sign = v < 0 ? "-" : ""
+        let e = exponent < 0 ? "-" + (abs(exponent) < 10 ? "0" : "") + String(abs(exponent))
+                             : "+" + (exponent < 10 ? "0" : "") + String(exponent)
+        return sign + fixed(mantissa, 2) + "e" + e
+    }
+
+    /// A one-line sparkline of `values` (at most `width` characters, downsampled by averaging).
+    static func sparkline(_ values: [Float], width: Int = 40) -> String {
+        let finite = values.filter(\.isFinite)
+        guard !finite.isEmpty else { return "" }
+        let bars: [Character] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
+        let buckets = min(width, finite.count)
+        var samples: [Float] = []
+        for b in 0 ..< buckets {
+            let start = b * finite.count / buckets, end = max(start + 1, (b + 1) * finite.count / buckets)
+            let slice = finite[start ..< end]
+            samples.append(slice.reduce(0, +) / Float(slice.count))
+        }
+        let low = samples.min()!, high = samples.max()!
+        let span = high - low
+        return String(samples.map { v -> Character in
+            let level = span > 0 ? Int(((v - low) / span * 7).rounded()) : 0
+            return bars[min(max(level, 0), 7)]
+        })
+    }
+}
