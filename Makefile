@@ -92,7 +92,7 @@ c-examples: library
 	cd .build/c-examples && for program in *; do echo "== $$program"; ./$$program || exit 1; done
 
 demo: build
-	$(RELEASE_BIN)/nn demo
+	$(RELEASE_BIN)/nn demo --out $(STAGE)/demo
 
 ## protoc-c's output for the model-file schema is committed; regenerate it after editing the schema.
 proto: deps

@@ -13,7 +13,7 @@ protocol Command: Sendable {
 }
 
 /// Every subcommand, in the order `nn --help` lists them.
-let commands: [any Command.Type] = [TrainCommand.self, PredictCommand.self, EvalCommand.self, InspectCommand.self, CheckCommand.self, GraphCommand.self, DemoCommand.self]
+let commands: [any Command.Type] = [TrainCommand.self, PredictCommand.self, EvalCommand.self, InspectCommand.self, PlotCommand.self, CheckCommand.self, GraphCommand.self, DemoCommand.self]
 
 /// The top-level help.
 func mainHelp() -> String {

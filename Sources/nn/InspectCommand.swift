@@ -73,7 +73,8 @@ enum InspectCommand: Command {
         if let options = model.lastTrainingOptions {
             out += "\nTraining: \(options.summaryLine)\n"
             let state = model.trainingState
-            out += "  state: epoch \(state.epoch), step \(state.step)\(state.optimizer == nil ? "" : ", \(state.optimizer!.name) slots kept")\n"
+            let slots = (state.optimizer?.slotCount ?? 0) > 0 ? ", \(state.optimizer!.name) state kept" : ""
+            out += "  state: epoch \(state.epoch), step \(state.step)\(slots)\n"
         }
         if let h = summary.history {
             out += "\nHistory: \(h.epochs) epochs; best epoch \(h.bestEpoch) (loss \(Format.short(h.bestLoss)))"
