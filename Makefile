@@ -14,7 +14,7 @@ SHIPPED := .build/shipped/release/libnncore.so
 STAGE := build
 STRICT := -Wall -Wextra -pedantic -Werror
 
-.PHONY: all demo test build deps clean help proto generate check-generated library check-header check-exports install c-examples
+.PHONY: swift-example all demo test build deps clean help proto generate check-generated library check-header check-exports install c-examples
 
 all: build
 
@@ -113,7 +113,12 @@ check-generated: deps
 	  echo "error: Sources/NNSchema is stale: run 'make proto' and commit the result" >&2; exit 1; \
 	fi; echo "generated files are current"
 
-test: deps check-generated check-header check-exports c-examples
+## examples/swift: a separate package that imports NNCore by path.
+swift-example: deps
+	$(SWIFT) build --package-path examples/swift
+	cd examples/swift && ./.build/debug/SpiralExample
+
+test: deps check-generated check-header check-exports c-examples swift-example
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
