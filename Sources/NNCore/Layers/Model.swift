@@ -340,6 +340,9 @@ extension Model {
         /// Gradients for the parameters, same layout (written by backward, read by optimisers);
         /// empty until the first training step needs it.
         var gradients: UnsafeMutableBufferPointer<Float>
+        /// A copy of the parameters to go back to if an update overflows (start of the epoch in
+        /// fit, before the step in trainStep); allocated with the gradients.
+        var restorePoint: UnsafeMutableBufferPointer<Float>
         var random: RandomGenerator
         var standardization: Standardization?
         var featureNames: [String] = []
@@ -365,6 +368,7 @@ extension Model {
             self.random = RandomGenerator(seed: seed)
             parameters = .allocate(capacity: 0)
             gradients = .allocate(capacity: 0)
+            restorePoint = .allocate(capacity: 0)
         }
 
         deinit {
@@ -372,6 +376,7 @@ extension Model {
             inferenceGraphs.withLock { $0.removeAll() }
             parameters.deallocate()
             gradients.deallocate()
+            restorePoint.deallocate()
         }
 
         /// A deep copy without the cached graphs.
@@ -404,15 +409,20 @@ extension Model {
             parameters = newParameters
             gradients.deallocate()
             gradients = .allocate(capacity: 0)
+            restorePoint.deallocate()
+            restorePoint = .allocate(capacity: 0)
         }
 
-        /// Allocates the gradient block on first need: a model that is only loaded and run never
-        /// pays for it.
+        /// Allocates the gradient block and the restore point on first need: a model that is only
+        /// loaded and run never pays for them.
         func ensureGradients() {
             guard gradients.count != parameters.count else { return }
             gradients.deallocate()
             gradients = .allocate(capacity: parameters.count)
             gradients.initialize(repeating: 0)
+            restorePoint.deallocate()
+            restorePoint = .allocate(capacity: parameters.count)
+            restorePoint.initialize(repeating: 0)
         }
 
         /// Drops graphs bound to the current parameter memory or architecture.

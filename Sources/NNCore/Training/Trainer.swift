@@ -86,8 +86,7 @@ extension Model {
 
         let order = UnsafeMutableBufferPointer<Int32>.allocate(capacity: trainCount)
         defer { order.deallocate() }
-        let epochStart = UnsafeMutableBufferPointer<Float>.allocate(capacity: s.parameterCount)
-        defer { epochStart.deallocate() }
+        let epochStart = s.restorePoint
         let best = options.earlyStoppingPatience == nil ? nil : UnsafeMutableBufferPointer<Float>.allocate(capacity: s.parameterCount)
         defer { best?.deallocate() }
 
@@ -163,8 +162,9 @@ extension Model {
             }
         }
 
-        // Early stopping leaves the best epoch's weights in the model.
-        if let best, let bestEpoch = summary.bestEpoch, bestEpoch != s.training.epoch {
+        // Early stopping leaves the best epoch's weights in the model; a cancelled run keeps the
+        // weights of the epoch just finished, as the progress closure was promised.
+        if summary.stopReason != .cancelled, let best, let bestEpoch = summary.bestEpoch, bestEpoch != s.training.epoch {
             _ = s.parameters.update(fromContentsOf: best)
         }
         return summary
@@ -192,7 +192,10 @@ extension Model {
         let graph = try s.trainingGraph(capacity: batch.rows, options: options, weighted: batch.weights != nil)
         try graph.loadAll(batch, standardization: s.standardization)
         let learningRate = options.learningRate * options.schedule.factor(epoch: s.training.epoch)
-        let result = try s.step(graph, options: options, learningRate: learningRate, epochStart: nil)
+        // The weights to put back if the update overflows, so the model keeps its last good step
+        // (a block kept on the model: no allocation per step).
+        _ = s.restorePoint.update(fromContentsOf: s.parameters)
+        let result = try s.step(graph, options: options, learningRate: learningRate, epochStart: s.restorePoint)
         return StepStats(dataLoss: result.dataLoss, regularizationLoss: result.regularization,
                          accuracy: result.correct.map { Float($0 / graph.batchWeight) },
                          learningRate: learningRate, gradientNorm: result.gradientNorm)
@@ -238,7 +241,8 @@ extension Model.Storage {
     }
 
     /// Forward, backward, clipping and update on the batch loaded in `mg`.
-    /// `epochStart` (parameters at the start of the epoch) is restored if an update overflows.
+    /// `epochStart` (parameters at the start of the epoch, or before a lone step) is restored if an
+    /// update overflows, and the optimiser's slots are reset.
     func step(_ mg: ModelGraph, options: TrainingOptions, learningRate: Float,
               epochStart: UnsafeMutableBufferPointer<Float>?) throws
         -> (dataLoss: Float, regularization: Float, gradientNorm: Float, correct: Double?) {
@@ -282,7 +286,11 @@ extension Model.Storage {
         swap(&v, &training.secondMoment)
         guard finite else {
             if let epochStart { _ = parameters.update(fromContentsOf: epochStart) }
-            throw NNError(.diverged, "the update at epoch \(training.epoch + 1), step \(training.step + 1) overflowed; the weights were restored to the start of the epoch (try a smaller learning rate or gradient clipping)")
+            // The failed update also wrote the optimiser's slots (possibly ±∞): start them afresh,
+            // or every later step would inherit the overflow.
+            training.firstMoment.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            training.secondMoment.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            throw NNError(.diverged, "the update at epoch \(training.epoch + 1), step \(training.step + 1) overflowed; the weights were restored (to the start of the epoch in fit, to before the step in trainStep) and the optimiser's slots reset (try a smaller learning rate or gradient clipping)")
         }
         training.step += 1
         return (dataLoss, regularization, norm, correct)
