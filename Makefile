@@ -14,7 +14,7 @@ SHIPPED := .build/shipped/release/libnncore.so
 STAGE := build
 STRICT := -Wall -Wextra -pedantic -Werror
 
-.PHONY: swift-example all demo test build deps clean help proto generate check-generated library check-header check-exports install c-examples
+.PHONY: fixtures fuzz swift-example all demo test build deps clean help proto generate check-generated library check-header check-exports install c-examples
 
 all: build
 
@@ -25,6 +25,8 @@ help:
 	@echo "make proto  regenerate Sources/NNSchema from schema/nncore.proto"
 	@echo "make generate  regenerate include/nncore.h, the ctypes layer and api/exports.map from api/nncore.toml"
 	@echo "make install PREFIX=/usr/local  install libnncore.so, nncore.h and nncore.pc"
+	@echo "make fuzz FUZZ_SECONDS=600  fuzz the model-file loader (libFuzzer + AddressSanitizer)"
+	@echo "make fixtures  rewrite the golden model files in Tests/Fixtures/models"
 	@echo "make clean  remove build products"
 
 ## Install the Debian packages the build needs, when they are missing.
@@ -121,6 +123,23 @@ swift-example: deps
 test: deps check-generated check-header check-exports c-examples swift-example
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+FUZZ_SECONDS ?= 600
+FUZZ_DIR ?= .build/fuzz
+
+## Rewrite the golden model files in Tests/Fixtures/models (review the diff, then commit it).
+fixtures: deps
+	$(SWIFT) build --build-tests
+	NNCORE_WRITE_FIXTURES=1 $(SWIFT) test --skip-build --filter GoldenFixtureGenerator
+
+## Fuzz the model-file loader with libFuzzer + AddressSanitizer for FUZZ_SECONDS seconds,
+## starting from the golden files; crashes land in $(FUZZ_DIR)-artifacts.
+fuzz: deps
+	Fuzz/build.sh $(FUZZ_DIR)
+	mkdir -p $(FUZZ_DIR)-corpus $(FUZZ_DIR)-artifacts
+	$(FUZZ_DIR)/loader-fuzzer -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=65536 -timeout=10 \
+	    -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)-artifacts/ \
+	    $(FUZZ_DIR)-corpus Tests/Fixtures/models/valid Tests/Fixtures/models/corrupt
 
 clean:
 	rm -rf .build $(STAGE)

@@ -21,7 +21,7 @@ enum ModelDecoder {
             throw NNError(.corruptFile, "the model file is not a valid nncore protobuf message although its checksum matches")
         }
         defer { nncore__model__free_unpacked(message, &allocator) }
-        return try withExtendedLifetime(budget) { try build(message.pointee) }
+        return try withExtendedLifetime(budget) { try build(message.pointee, fileSize: bytes.count) }
     }
 
     /// Signature, reader version and checksum: the checks that need no protobuf decoding.
@@ -132,7 +132,7 @@ enum ModelDecoder {
         return value
     }
 
-    private static func build(_ m: Nncore__Model) throws -> Model {
+    private static func build(_ m: Nncore__Model, fileSize: Int) throws -> Model {
         guard let signature = m.signature, String(validatingCString: signature) == ModelFormat.signature else {
             throw corrupt("the signature field is not \"\(ModelFormat.signature)\"")
         }
@@ -171,6 +171,26 @@ enum ModelDecoder {
                 throw corrupt("unknown initializer kind \(number(i.kind))")
             }
             initializer = value
+        }
+
+        // Every parameter the architecture declares must be stored in the file (4 bytes each):
+        // check that before the model allocates them, so that a few hostile bytes can never make
+        // the loader allocate (and zero) gigabytes.
+        var width = Int(m.input_width), declared = 0
+        for (i, layer) in layers.enumerated() {
+            do { try Model.validate(layer, index: i) } catch let error as NNError {
+                throw corrupt("the architecture is invalid: \(error.message)")
+            }
+            if layer.isTrainable {
+                declared += (width + 1) * layer.weightColumns  // both factors ≤ 2^24 + 1 once validated
+                guard declared <= Limits.maxParameters else {
+                    throw NNError(.limitExceeded, "layer \(i) would bring the model past \(Limits.maxParameters) parameters")
+                }
+            }
+            width = layer.outputWidth(inputWidth: width)
+        }
+        guard declared <= fileSize / 4 else {
+            throw corrupt("the architecture needs \(declared) parameters (\(4 * declared) bytes) but the file stores only \(fileSize) bytes")
         }
 
         var model: Model

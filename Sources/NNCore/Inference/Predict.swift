@@ -62,7 +62,7 @@ extension Model {
         try requireLayers()
         try data.validate(for: self)
         let rows = (0 ..< Int32(data.rows)).map { $0 }
-        let evaluator = try ModelGraph(model: storage, capacity: min(data.rows, 1024),
+        let evaluator = try ModelGraph(model: storage, capacity: batchCapacity(limit: min(data.rows, 1024)),
                                        purpose: .evaluation(weighted: data.weights != nil))
         let result = try rows.withUnsafeBufferPointer { try storage.evaluate(evaluator, data, rows: $0) }
         return Evaluation(loss: result.loss, accuracy: result.accuracy, count: data.rows)
@@ -101,6 +101,7 @@ extension Model {
             throw NNError(.bufferTooSmall, "\(rows) rows of \(width) outputs need room for \(needed) values, the buffer holds \(output.count)")
         }
         guard rows > 0 else { return }
+        if rows > Model.inferenceBatch { try Model.requireFinite(inputs, count: given, cols: inputWidth) }
         try withInferenceGraph(rows: rows) { mg in
             var first = 0
             while first < rows {
@@ -143,6 +144,7 @@ extension Model {
             throw NNError.shapeMismatch("\(rows) rows of \(inputWidth) inputs need \(given) values, got \(inputs.count)")
         }
         guard rows > 0 else { return }
+        if rows > Model.inferenceBatch { try Model.requireFinite(inputs, count: given, cols: inputWidth) }
         try withInferenceGraph(rows: rows) { mg in
             var first = 0
             while first < rows {
@@ -166,13 +168,43 @@ extension Model {
         }
     }
 
+    /// Inputs spanning several batches are checked before the first batch is written, so that a
+    /// NaN in a later batch leaves the caller's output untouched (a single batch is checked as it
+    /// is loaded, before anything is written).
+    static func requireFinite(_ inputs: UnsafeBufferPointer<Float>, count: Int, cols: Int) throws {
+        for i in 0 ..< count where !inputs[i].isFinite {
+            throw NNError(.nonFiniteValue, "input row \(i / cols), column \(i % cols) is \(inputs[i])")
+        }
+    }
+
     func requireLayers() throws {
         guard !layers.isEmpty else { throw NNError.invalidState("the model has no layers") }
     }
 
+    /// Floats of activations one row needs in an inference graph (input, affine outputs and
+    /// activation or maxout outputs).
+    var activationFloatsPerRow: Int {
+        var total = inputWidth, width = inputWidth
+        for layer in layers {
+            switch layer {
+            case .dense(let units, let activation): total += activation == .identity ? units : 2 * units
+            case .maxout(let units, let pieces): total += units * pieces + units
+            case .dropout: break
+            }
+            width = layer.outputWidth(inputWidth: width)
+        }
+        return total
+    }
+
+    /// The most rows an inference or evaluation graph holds: `limit`, fewer for very wide models
+    /// so that a graph's activations stay within 2²⁴ floats (64 MiB) when a row allows it.
+    func batchCapacity(limit: Int) -> Int {
+        max(1, min(limit, (1 << 24) / max(activationFloatsPerRow, 1)))
+    }
+
     /// Lends an inference graph from the pool for the duration of `body`.
     private func withInferenceGraph<R>(rows: Int, _ body: (ModelGraph) throws -> R) throws -> R {
-        let capacity = rows == 1 ? 1 : Model.inferenceBatch
+        let capacity = rows == 1 ? 1 : batchCapacity(limit: Model.inferenceBatch)
         let pooled = storage.inferenceGraphs.withLock { $0[capacity]?.popLast() }
         let mg = try pooled ?? ModelGraph(model: storage, capacity: capacity, purpose: .inference)
         defer { storage.inferenceGraphs.withLock { $0[capacity, default: []].append(mg) } }

@@ -65,7 +65,9 @@ final class ModelGraph: @unchecked Sendable {
                     if l1 > 0 { penalties.append(try g.l1Penalty(wNode, lambda: l1)) }
                 }
             case .dropout(let rate):
-                h = try g.dropout(h, rate: rate)
+                // Dropout is the identity outside training: inference and evaluation graphs leave
+                // it out instead of copying the activations through it.
+                if training { h = try g.dropout(h, rate: rate) }
             }
         }
         output = h

@@ -81,7 +81,8 @@ extension Model {
         else if !heldOutRows.isEmpty { monitor = (data, heldOutRows) }
         else { monitor = nil }
         let evaluator = try monitor.map {
-            try ModelGraph(model: s, capacity: min($0.rows.count, 1024), purpose: .evaluation(weighted: $0.view.weights != nil))
+            try ModelGraph(model: s, capacity: batchCapacity(limit: min($0.rows.count, 1024)),
+                           purpose: .evaluation(weighted: $0.view.weights != nil))
         }
 
         let order = UnsafeMutableBufferPointer<Int32>.allocate(capacity: trainCount)
