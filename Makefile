@@ -3,7 +3,7 @@
 
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := libopenblas-dev libprotobuf-c-dev protobuf-c-compiler gcc g++ pkg-config python3
+APT_PACKAGES := libopenblas-dev libprotobuf-c-dev protobuf-c-compiler gcc g++ pkg-config python3 python3-venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE_BIN := .build/release
 PREFIX ?= /usr/local
@@ -13,8 +13,10 @@ SONAME := libnncore.so.$(firstword $(subst ., ,$(VERSION)))
 SHIPPED := .build/shipped/release/libnncore.so
 STAGE := build
 STRICT := -Wall -Wextra -pedantic -Werror
+# In the order they run: train_spiral writes the model that classify reads.
+C_EXAMPLES := graph_example train_spiral classify
 
-.PHONY: fixtures fuzz swift-example all demo test build deps clean help proto generate check-generated library check-header check-exports install c-examples
+.PHONY: python-test fixtures fuzz swift-example all demo test build deps clean help proto generate check-generated library check-header check-exports install c-examples
 
 all: build
 
@@ -55,6 +57,7 @@ library: deps
 	ln -s libnncore.so.$(VERSION) $(STAGE)/lib/$(SONAME)
 	ln -s $(SONAME) $(STAGE)/lib/libnncore.so
 	cp include/nncore.h $(STAGE)/include/
+	cp $(SHIPPED) bindings/python/nncore/libnncore.so
 	@echo "built $(STAGE)/lib/libnncore.so.$(VERSION) ($$(du -h $(SHIPPED) | cut -f1))"
 
 install: library
@@ -89,9 +92,9 @@ c-examples: library
 	@set -e; export PKG_CONFIG_PATH=$(CURDIR)/.build/c-install/lib/pkgconfig; \
 	for source in examples/c/*.c; do \
 	  name=$$(basename $$source .c); \
-	  gcc -std=c99 $(STRICT) $$source $$(pkg-config --cflags --libs nncore) -Wl,-rpath,$(CURDIR)/.build/c-install/lib -o .build/c-examples/$$name; \
+	  gcc -std=c99 $(STRICT) $$source $$(pkg-config --cflags --libs nncore) -lm -Wl,-rpath,$(CURDIR)/.build/c-install/lib -o .build/c-examples/$$name; \
 	done
-	cd .build/c-examples && for program in *; do echo "== $$program"; ./$$program || exit 1; done
+	cd .build/c-examples && for program in $(C_EXAMPLES); do echo "== $$program"; ./$$program || exit 1; done
 
 demo: build
 	$(RELEASE_BIN)/nn demo --out $(STAGE)/demo
@@ -120,7 +123,22 @@ swift-example: deps
 	$(SWIFT) build --package-path examples/swift
 	cd examples/swift && ./.build/debug/SpiralExample
 
-test: deps check-generated check-header check-exports c-examples swift-example
+PYTHON ?= python3
+PYENV := .build/python
+PY := $(CURDIR)/$(PYENV)/bin/python
+
+## The Python package, installed with the fresh libnncore.so inside, into a venv that also sees the
+## system's packages; test dependencies installed when missing; then its tests and examples.
+python-test: library c-examples
+	@[ -x $(PY) ] || $(PYTHON) -m venv --system-site-packages $(PYENV)
+	@$(PY) -c "import numpy, pytest, sklearn, tqdm, pandas" 2>/dev/null || $(PY) -m pip install --quiet numpy pytest scikit-learn tqdm pandas
+	rm -rf bindings/python/build
+	$(PY) -m pip install --quiet --force-reinstall --no-deps ./bindings/python
+	$(PY) -m pytest bindings/python/tests
+	@set -e; mkdir -p .build/python-examples; cd .build/python-examples; \
+	for example in $(CURDIR)/examples/python/*.py; do echo "== $$example"; $(PY) $$example; done
+
+test: deps check-generated check-header check-exports c-examples swift-example python-test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
@@ -142,4 +160,4 @@ fuzz: deps
 	    $(FUZZ_DIR)-corpus Tests/Fixtures/models/valid Tests/Fixtures/models/corrupt
 
 clean:
-	rm -rf .build $(STAGE)
+	rm -rf .build $(STAGE) bindings/python/nncore/libnncore.so bindings/python/build bindings/python/nncore.egg-info
