@@ -44,7 +44,7 @@ enum TrainCommand: Command {
       -q, --quiet          no progress output
 
     Progress goes to stderr: a bar redrawn in place on a terminal, plain lines otherwise.
-    Ctrl-C stops after the current epoch and still saves the model.
+    Ctrl-C stops after the current step and still saves the model.
 
     Examples:
       nn train iris.csv --target species --layers 16:relu --epochs 200 --lr 0.1 -o iris.nnm
@@ -132,21 +132,23 @@ enum TrainCommand: Command {
         defer { signal(SIGINT, SIG_DFL) }
         var progress = ProgressReporter(title: "", totalEpochs: options.epochs)
         let started = Terminal.monotonicSeconds()
-        let summary = try model.fit(data, options: options) { stats in
+        let summary = try model.fit(data, options: options, progress: { stats in
             if !quiet { progress.update(epoch: stats.epoch, loss: stats.loss, accuracy: stats.accuracy) }
-            return interruptRequested != 0 ? .stop : .continue
-        }
+            return .continue
+        }, interrupt: { interruptRequested != 0 })
         if !quiet { progress.finish() }
         try model.save(to: output)
-        let last = summary.epochs.last!
-        var line = "saved \(output): \(summary.epochs.count) epochs in \(Format.fixed(Terminal.monotonicSeconds() - started, 2)) s, loss \(Format.short(last.loss))"
-        if let a = last.accuracy { line += ", accuracy \(Format.percent(a))" }
-        if let v = last.validationLoss { line += ", validation loss \(Format.short(v))" }
-        if let a = last.validationAccuracy { line += ", validation accuracy \(Format.percent(a))" }
+        var line = "saved \(output): \(summary.epochs.count) epochs in \(Format.fixed(Terminal.monotonicSeconds() - started, 2)) s"
+        if let last = summary.epochs.last {
+            line += ", loss \(Format.short(last.loss))"
+            if let a = last.accuracy { line += ", accuracy \(Format.percent(a))" }
+            if let v = last.validationLoss { line += ", validation loss \(Format.short(v))" }
+            if let a = last.validationAccuracy { line += ", validation accuracy \(Format.percent(a))" }
+        }
         switch summary.stopReason {
         case .completed: break
         case .earlyStopped: line += " (early stopping kept epoch \(summary.bestEpoch ?? 0))"
-        case .cancelled: line += " (interrupted)"
+        case .cancelled: line += " (interrupted by Ctrl-C; the unfinished epoch is not in the history)"
         }
         Terminal.write(line + "\n")
     }

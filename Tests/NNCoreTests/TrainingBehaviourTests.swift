@@ -517,3 +517,31 @@ import Testing
         #expect(isClose(try m1.evaluate(weightedSine).loss, try TrainOracle.evaluate(m1, weightedSine).loss, atol: 1e-6, rtol: 1e-5))
     }
 }
+
+/// The per-step interrupt (the CLI's Ctrl-C): training stops after the very step it fires on.
+@Suite struct InterruptTests {
+    @Test func anInterruptStopsAfterTheCurrentStepWithoutRecordingThePartialEpoch() throws {
+        let data = try SyntheticData.spiral(pointsPerClass: 50, classes: 3, seed: 4)
+        var model = try Model(inputs: 2, layers: [.dense(units: 16, activation: .relu), .dense(units: 3)], seed: 4)
+        var options = TrainingOptions()
+        options.epochs = 2
+        options.batchSize = 10                      // 15 steps per epoch
+        options.learningRate = 0.1
+        try model.fit(data, options: options)       // 2 whole epochs, 30 steps
+        let before = model.parameters
+        var steps = 0
+        options.epochs = 5
+        let summary = try model.fit(data, options: options, interrupt: {
+            steps += 1
+            return steps == 20                       // the 5th step of the second epoch of this call
+        })
+        #expect(summary.stopReason == .cancelled)
+        #expect(summary.epochs.count == 1)
+        #expect(model.history.count == 3)
+        #expect(model.trainingState.epoch == 3)
+        #expect(model.trainingState.step == 30 + 20)
+        let after = model.parameters
+        #expect(after != before)
+        #expect(after.allSatisfy { $0.isFinite })
+    }
+}

@@ -17,6 +17,9 @@ extension Model {
     ///   - validation: data to monitor after each epoch; or use `options.validationFraction`.
     ///   - options: hyper-parameters; see `TrainingOptions`.
     ///   - progress: called after every epoch on the calling thread; return `.stop` to stop.
+    ///   - interrupt: checked after every step (e.g. a Ctrl-C flag); returning true stops training
+    ///     right there with `stopReason == .cancelled`. The model keeps the weights of that step;
+    ///     the unfinished epoch is not recorded in `history` and the epoch counter does not move.
     /// - Returns: this call's epochs and why it ended. The epochs are also appended to `history`.
     /// - Throws: `.invalidState` for a model without trainable layers; `.badHyperparameter`;
     ///   `.emptyData`, `.shapeMismatch`, `.nonFiniteValue`, `.labelOutOfRange`, `.invalidArgument`
@@ -26,20 +29,22 @@ extension Model {
     /// - Complexity: O(epochs × samples × parameters); no allocation per step.
     @discardableResult
     public mutating func fit(_ data: Dataset, validation: Dataset? = nil, options: TrainingOptions = TrainingOptions(),
-                             progress: ((EpochStats) -> TrainingControl)? = nil) throws -> TrainingSummary {
+                             progress: ((EpochStats) -> TrainingControl)? = nil,
+                             interrupt: (() -> Bool)? = nil) throws -> TrainingSummary {
         try data.withView { train in
             if let validation {
                 return try validation.withView { held in
-                    try fit(view: train, validation: held, options: options, progress: progress)
+                    try fit(view: train, validation: held, options: options, progress: progress, interrupt: interrupt)
                 }
             }
-            return try fit(view: train, validation: nil, options: options, progress: progress)
+            return try fit(view: train, validation: nil, options: options, progress: progress, interrupt: interrupt)
         }
     }
 
     /// `fit` on borrowed data (the C ABI's entry point).
     package mutating func fit(view data: DataView, validation: DataView?, options: TrainingOptions,
-                              progress: ((EpochStats) -> TrainingControl)?) throws -> TrainingSummary {
+                              progress: ((EpochStats) -> TrainingControl)?,
+                              interrupt: (() -> Bool)? = nil) throws -> TrainingSummary {
         guard layers.contains(where: \.isTrainable) else {
             throw NNError.invalidState("the model has no trainable layers; add a dense or maxout layer first")
         }
@@ -98,7 +103,7 @@ extension Model {
         let singleBatch = batch == trainCount
         var batchLoaded = false
 
-        for _ in 0 ..< options.epochs {
+        epochs: for _ in 0 ..< options.epochs {
             let started = monotonicSeconds()
             let learningRate = options.learningRate * options.schedule.factor(epoch: s.training.epoch)
             _ = trainRows.withUnsafeBufferPointer { order.update(fromContentsOf: $0) }
@@ -123,6 +128,10 @@ extension Model {
                 if let hits = result.correct { correctSum += hits }
                 steps += 1
                 first += n
+                if interrupt?() == true {
+                    summary.stopReason = .cancelled
+                    break epochs
+                }
             }
 
             var stats = EpochStats(
