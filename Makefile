@@ -16,7 +16,7 @@ STRICT := -Wall -Wextra -pedantic -Werror
 # In the order they run: train_spiral writes the model that classify reads.
 C_EXAMPLES := graph_example train_spiral classify
 
-.PHONY: python-test fixtures fuzz swift-example all demo test build deps clean help proto generate check-generated library check-header check-exports install c-examples
+.PHONY: c-tests sanitize valgrind python-test fixtures fuzz swift-example all demo test build deps clean help proto generate check-generated library check-header check-exports install c-examples
 
 all: build
 
@@ -27,6 +27,9 @@ help:
 	@echo "make proto  regenerate Sources/NNSchema from schema/nncore.proto"
 	@echo "make generate  regenerate include/nncore.h, the ctypes layer and api/exports.map from api/nncore.toml"
 	@echo "make install PREFIX=/usr/local  install libnncore.so, nncore.h and nncore.pc"
+	@echo "make c-tests  the C test suite (every function of nncore.h, every reachable status)"
+	@echo "make sanitize  the C test suite under AddressSanitizer/LeakSanitizer and ThreadSanitizer"
+	@echo "make valgrind  the C examples and the C test suite under valgrind memcheck"
 	@echo "make fuzz FUZZ_SECONDS=600  fuzz the model-file loader (libFuzzer + AddressSanitizer)"
 	@echo "make fixtures  rewrite the golden model files in Tests/Fixtures/models"
 	@echo "make clean  remove build products"
@@ -118,6 +121,62 @@ check-generated: deps
 	  echo "error: Sources/NNSchema is stale: run 'make proto' and commit the result" >&2; exit 1; \
 	fi; echo "generated files are current"
 
+## The C test suite (Tests/C): every function of nncore.h and every reachable status code, built as
+## C11 with pthreads against the installed copy (as a user's program is); fails if a function of
+## the header is never called by it.
+c-tests: c-examples
+	@missing=$$(for f in $$(grep -E '^    nn_' api/exports.map | tr -d ' ;'); do grep -q "$$f(" Tests/C/test_capi.c || echo $$f; done); \
+	if [ -n "$$missing" ]; then echo "error: Tests/C/test_capi.c never calls" $$missing >&2; exit 1; fi
+	@mkdir -p .build/c-tests
+	gcc -std=c11 $(STRICT) -pthread Tests/C/test_capi.c \
+	  $$(PKG_CONFIG_PATH=$(CURDIR)/.build/c-install/lib/pkgconfig pkg-config --cflags --libs nncore) -lm \
+	  -Wl,-rpath,$(CURDIR)/.build/c-install/lib -o .build/c-tests/test_capi
+	.build/c-tests/test_capi
+
+# clang and the Swift runtime of the toolchain `swift` belongs to: that clang ships the sanitizer
+# runtimes (no Debian libclang-rt package needed) and matches the Swift compiler's.
+SWIFT_TOOLCHAIN_BIN := $(dir $(realpath $(shell command -v $(SWIFT))))
+SANITIZER_CC ?= $(SWIFT_TOOLCHAIN_BIN)clang
+SWIFT_RUNTIME_DIR := $(realpath $(SWIFT_TOOLCHAIN_BIN)../lib/swift/linux)
+
+## The C test suite under AddressSanitizer + LeakSanitizer and ThreadSanitizer, with the library
+## instrumented too (debug builds with --sanitize=address / --sanitize=thread in their own scratch
+## paths); ASan also runs against the shipped library. Any report fails the target. The TSan
+## binary links Tests/C/tsan_swift_mutex.c, which shows TSan the locking inside Swift's Mutex.
+sanitize: c-examples
+	$(SWIFT) build --product nncore --sanitize=address --scratch-path .build/asan
+	$(SWIFT) build --product nncore --sanitize=thread --scratch-path .build/tsan
+	@mkdir -p .build/sanitize
+	$(SANITIZER_CC) -fuse-ld=bfd -std=c11 $(STRICT) -pthread -g -O1 -fno-omit-frame-pointer -fsanitize=address \
+	  Tests/C/test_capi.c -Iinclude -L.build/asan/debug -lnncore -lm \
+	  -Wl,-rpath,$(CURDIR)/.build/asan/debug -Wl,-rpath,$(SWIFT_RUNTIME_DIR) -o .build/sanitize/test_capi_asan
+	$(SANITIZER_CC) -fuse-ld=bfd -std=c11 $(STRICT) -pthread -g -O1 -fno-omit-frame-pointer -fsanitize=address \
+	  Tests/C/test_capi.c $$(PKG_CONFIG_PATH=$(CURDIR)/.build/c-install/lib/pkgconfig pkg-config --cflags --libs nncore) \
+	  -lm -Wl,-rpath,$(CURDIR)/.build/c-install/lib -o .build/sanitize/test_capi_asan_shipped
+	$(SANITIZER_CC) -fuse-ld=bfd -std=c11 $(STRICT) -pthread -g -O1 -fsanitize=thread -rdynamic \
+	  Tests/C/test_capi.c Tests/C/tsan_swift_mutex.c -Iinclude -L.build/tsan/debug -lnncore -lm -ldl \
+	  -L$(SWIFT_RUNTIME_DIR) -ldispatch -lBlocksRuntime \
+	  -Wl,-rpath,$(CURDIR)/.build/tsan/debug -Wl,-rpath,$(SWIFT_RUNTIME_DIR) -o .build/sanitize/test_capi_tsan
+	ASAN_OPTIONS=detect_leaks=1 .build/sanitize/test_capi_asan
+	ASAN_OPTIONS=detect_leaks=1 .build/sanitize/test_capi_asan_shipped
+	TSAN_OPTIONS=halt_on_error=0 .build/sanitize/test_capi_tsan
+	@echo "AddressSanitizer, LeakSanitizer and ThreadSanitizer: no reports"
+
+## The C examples and the C test suite under valgrind memcheck (installed when missing); any error
+## or leak fails. Debian's valgrind 3.19 cannot read the DWARF 5 debug information the Swift
+## toolchain writes, so it runs on a copy of the installed library without it (symbols kept).
+valgrind: c-tests
+	@command -v valgrind >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq valgrind; }
+	rm -rf .build/valgrind && mkdir -p .build/valgrind
+	strip --strip-debug -o .build/valgrind/$(SONAME) .build/c-install/lib/libnncore.so.$(VERSION)
+	@set -e; cd .build/c-examples; for program in $(C_EXAMPLES); do echo "== valgrind $$program"; \
+	  LD_LIBRARY_PATH=$(CURDIR)/.build/valgrind valgrind -q --leak-check=full --error-exitcode=1 \
+	    --suppressions=$(CURDIR)/Tests/C/valgrind.supp ./$$program; done
+	@echo "== valgrind test_capi"
+	LD_LIBRARY_PATH=$(CURDIR)/.build/valgrind valgrind -q --leak-check=full --error-exitcode=1 \
+	  --suppressions=Tests/C/valgrind.supp .build/c-tests/test_capi
+	@echo "valgrind: no errors, no leaks"
+
 ## examples/swift: a separate package that imports NNCore by path.
 swift-example: deps
 	$(SWIFT) build --package-path examples/swift
@@ -138,7 +197,7 @@ python-test: library c-examples
 	@set -e; mkdir -p .build/python-examples; cd .build/python-examples; \
 	for example in $(CURDIR)/examples/python/*.py; do echo "== $$example"; $(PY) $$example; done
 
-test: deps check-generated check-header check-exports c-examples swift-example python-test
+test: deps check-generated check-header check-exports c-examples c-tests swift-example python-test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

@@ -23,7 +23,10 @@ THREAD_TEXT = {
              "same model; returns NN_ERR_BUSY while another thread trains or changes the model.",
     "exclusive": "Thread safety: needs the model alone; returns NN_ERR_BUSY at once if another "
                  "thread is using it.",
-    "graph": "Thread safety: a graph is used by one thread at a time.",
+    "graph": "Thread safety: a graph is used by one thread at a time; a call made while another thread "
+             "is inside a call on the same graph returns NN_ERR_BUSY.",
+    "free": "Thread safety: may be called while another thread is still inside a call on the object: "
+            "the handle dies at once, and the running call finishes on its own reference.",
 }
 
 HANDLE_TYPES = {"nn_model *", "const nn_model *", "nn_graph *", "const nn_graph *"}
@@ -68,6 +71,8 @@ def implied_errors(function):
         errors.append("NN_ERR_INVALID_HANDLE: " + names(handles) + " is freed, forged or of the wrong kind.")
     if function.get("thread") in ("const", "exclusive"):
         errors.append("NN_ERR_BUSY: another thread is using the model in a conflicting way.")
+    if function.get("thread") == "graph" and handles:
+        errors.append("NN_ERR_BUSY: another thread is inside a call on the graph.")
     return errors
 
 

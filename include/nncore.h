@@ -45,9 +45,11 @@
  *   Global functions (versions, status strings, the last error message) are always safe.
  *   Functions taking a `const nn_model *` (predict, classify, evaluate, inspection, save) may
  *   run concurrently on one model from many threads. Functions taking a non-const handle (fit,
- *   train_step, setters, _free) need exclusive access: if another thread is using the model,
- *   they return NN_ERR_BUSY at once instead of racing or waiting; likewise a const call made
- *   while the model is being trained returns NN_ERR_BUSY. A graph is used by one thread at a time.
+ *   train_step, setters) need exclusive access: if another thread is using the model, they
+ *   return NN_ERR_BUSY at once instead of racing or waiting; likewise a const call made while
+ *   the model is being trained returns NN_ERR_BUSY. nn_model_free may be called at any time: the
+ *   handle dies at once and a call still running on another thread finishes safely. A graph is
+ *   used by one thread at a time (a second thread's call returns NN_ERR_BUSY).
  *
  * STRUCTS
  *   Option and result structs begin with `uint32_t struct_size`, are filled with every default
@@ -798,8 +800,8 @@ nn_status nn_model_clone(const nn_model *model, nn_model **out_model);
  * Destroys a model. NULL does nothing; a handle that is not a live model is ignored.
  *
  * @param model [in] The model, or NULL. The handle is invalid afterwards.
- * Thread safety: needs the model alone; returns NN_ERR_BUSY at once if another thread is using
- *     it.
+ * Thread safety: may be called while another thread is still inside a call on the object: the
+ *     handle dies at once, and the running call finishes on its own reference.
  * @since 0.1
  */
 void nn_model_free(nn_model *model);
@@ -1210,6 +1212,7 @@ nn_status nn_train_result_init(nn_train_result *result);
  *   - NN_ERR_DIVERGED: the loss became NaN or infinite.
  *   - NN_ERR_CANCELLED: the callback returned non-zero.
  *   - NN_ERR_BUSY: another thread is using the model.
+ *   - NN_ERR_LIMIT_EXCEEDED: rows*cols (or another count) overflows or exceeds a limit.
  *   - NN_ERR_NULL_POINTER: model or data is NULL.
  *   - NN_ERR_INVALID_HANDLE: model is freed, forged or of the wrong kind.
  * Thread safety: needs the model alone; returns NN_ERR_BUSY at once if another thread is using
@@ -1245,6 +1248,7 @@ nn_status nn_step_stats_init(nn_step_stats *stats);
  *     or NULL.
  * @return NN_OK on success; otherwise (out-parameters untouched):
  *   - As nn_model_fit.
+ *   - NN_ERR_LIMIT_EXCEEDED: rows*cols (or another count) overflows or exceeds a limit.
  *   - NN_ERR_NULL_POINTER: model or batch is NULL.
  *   - NN_ERR_INVALID_HANDLE: model is freed, forged or of the wrong kind.
  *   - NN_ERR_BUSY: another thread is using the model in a conflicting way.
@@ -1305,6 +1309,7 @@ nn_status nn_evaluation_init(nn_evaluation *evaluation);
  *   - NN_ERR_INVALID_STATE: the model has no layers.
  *   - NN_ERR_EMPTY_DATA, NN_ERR_SHAPE_MISMATCH, NN_ERR_NON_FINITE, NN_ERR_LABEL_OUT_OF_RANGE:
  *       bad data.
+ *   - NN_ERR_LIMIT_EXCEEDED: rows*cols (or another count) overflows or exceeds a limit.
  *   - NN_ERR_NULL_POINTER: model, data or out_evaluation is NULL.
  *   - NN_ERR_INVALID_HANDLE: model is freed, forged or of the wrong kind.
  *   - NN_ERR_BUSY: another thread is using the model in a conflicting way.
@@ -1332,6 +1337,7 @@ nn_status nn_model_evaluate(const nn_model *model, const nn_dataset *data, nn_ev
  *   - NN_ERR_BUFFER_TOO_SMALL: capacity < rows*output_width.
  *   - NN_ERR_NON_FINITE: an input is NaN or infinite.
  *   - NN_ERR_INVALID_STATE: the model has no layers.
+ *   - NN_ERR_LIMIT_EXCEEDED: rows*cols (or another count) overflows or exceeds a limit.
  *   - NN_ERR_NULL_POINTER: model, inputs or out_values is NULL.
  *   - NN_ERR_INVALID_HANDLE: model is freed, forged or of the wrong kind.
  *   - NN_ERR_BUSY: another thread is using the model in a conflicting way.
@@ -1354,6 +1360,7 @@ nn_status nn_model_predict(const nn_model *model, const float *inputs, size_t ro
  * @return NN_OK on success; otherwise (out-parameters untouched):
  *   - As nn_model_predict.
  *   - NN_ERR_INVALID_STATE: a hinge or MSE model has no probabilities.
+ *   - NN_ERR_LIMIT_EXCEEDED: rows*cols (or another count) overflows or exceeds a limit.
  *   - NN_ERR_NULL_POINTER: model, inputs or out_values is NULL.
  *   - NN_ERR_INVALID_HANDLE: model is freed, forged or of the wrong kind.
  *   - NN_ERR_BUSY: another thread is using the model in a conflicting way.
@@ -1376,6 +1383,7 @@ nn_status nn_model_predict_proba(const nn_model *model, const float *inputs, siz
  * @return NN_OK on success; otherwise (out-parameters untouched):
  *   - As nn_model_predict.
  *   - NN_ERR_INVALID_STATE: regression and multi-output binary models have no single class.
+ *   - NN_ERR_LIMIT_EXCEEDED: rows*cols (or another count) overflows or exceeds a limit.
  *   - NN_ERR_NULL_POINTER: model, inputs or out_classes is NULL.
  *   - NN_ERR_INVALID_HANDLE: model is freed, forged or of the wrong kind.
  *   - NN_ERR_BUSY: another thread is using the model in a conflicting way.
@@ -1411,6 +1419,7 @@ nn_status nn_save_options_init(nn_save_options *options);
  * @return NN_OK on success; otherwise (out-parameters untouched):
  *   - NN_ERR_IO: writing failed (the message says which step and why).
  *   - NN_ERR_NOT_FOUND: the directory does not exist.
+ *   - NN_ERR_INVALID_ARGUMENT: path is not valid UTF-8.
  *   - NN_ERR_NULL_POINTER: model or path is NULL.
  *   - NN_ERR_INVALID_HANDLE: model is freed, forged or of the wrong kind.
  *   - NN_ERR_BUSY: another thread is using the model in a conflicting way.
@@ -1434,6 +1443,7 @@ nn_status nn_model_save(const nn_model *model, const char *path, const nn_save_o
  *   - NN_ERR_CORRUPT_FILE: not a valid model file (the message says what and where).
  *   - NN_ERR_UNSUPPORTED_VERSION: the file needs a newer reader.
  *   - NN_ERR_LIMIT_EXCEEDED: the file or model exceeds a limit.
+ *   - NN_ERR_INVALID_ARGUMENT: path is not valid UTF-8.
  *   - NN_ERR_NULL_POINTER: path or out_model is NULL.
  * Thread safety: safe to call from any thread at any time.
  * @since 0.1
@@ -1535,7 +1545,8 @@ nn_status nn_graph_create(uint32_t batch_capacity, uint64_t seed, nn_graph **out
  * Destroys a graph. NULL does nothing; a handle that is not a live graph is ignored.
  *
  * @param graph [in] The graph, or NULL.
- * Thread safety: a graph is used by one thread at a time.
+ * Thread safety: may be called while another thread is still inside a call on the object: the
+ *     handle dies at once, and the running call finishes on its own reference.
  * @since 0.1
  */
 void nn_graph_free(nn_graph *graph);
@@ -1553,7 +1564,9 @@ void nn_graph_free(nn_graph *graph);
  *   - NN_ERR_LIMIT_EXCEEDED: the tensor is too large.
  *   - NN_ERR_NULL_POINTER: graph or out_node is NULL.
  *   - NN_ERR_INVALID_HANDLE: graph is freed, forged or of the wrong kind.
- * Thread safety: a graph is used by one thread at a time.
+ *   - NN_ERR_BUSY: another thread is inside a call on the graph.
+ * Thread safety: a graph is used by one thread at a time; a call made while another thread is
+ *     inside a call on the same graph returns NN_ERR_BUSY.
  * @since 0.1
  */
 nn_status nn_graph_input(nn_graph *graph, const char *name, uint32_t rows, uint32_t cols, int32_t *out_node);
@@ -1570,7 +1583,9 @@ nn_status nn_graph_input(nn_graph *graph, const char *name, uint32_t rows, uint3
  *   - NN_ERR_INVALID_ARGUMENT: cols is 0.
  *   - NN_ERR_NULL_POINTER: graph or out_node is NULL.
  *   - NN_ERR_INVALID_HANDLE: graph is freed, forged or of the wrong kind.
- * Thread safety: a graph is used by one thread at a time.
+ *   - NN_ERR_BUSY: another thread is inside a call on the graph.
+ * Thread safety: a graph is used by one thread at a time; a call made while another thread is
+ *     inside a call on the same graph returns NN_ERR_BUSY.
  * @since 0.1
  */
 nn_status nn_graph_batch_input(nn_graph *graph, const char *name, uint32_t cols, int32_t *out_node);
@@ -1589,7 +1604,9 @@ nn_status nn_graph_batch_input(nn_graph *graph, const char *name, uint32_t cols,
  *   - NN_ERR_SHAPE_MISMATCH: count differs from rows*cols.
  *   - NN_ERR_NULL_POINTER: graph, values or out_node is NULL.
  *   - NN_ERR_INVALID_HANDLE: graph is freed, forged or of the wrong kind.
- * Thread safety: a graph is used by one thread at a time.
+ *   - NN_ERR_BUSY: another thread is inside a call on the graph.
+ * Thread safety: a graph is used by one thread at a time; a call made while another thread is
+ *     inside a call on the same graph returns NN_ERR_BUSY.
  * @since 0.1
  */
 nn_status nn_graph_parameter(nn_graph *graph, const char *name, uint32_t rows, uint32_t cols, const float *values, size_t count, int32_t *out_node);
@@ -1611,7 +1628,9 @@ nn_status nn_graph_parameter(nn_graph *graph, const char *name, uint32_t rows, u
  *   - NN_ERR_BAD_HYPERPARAMETER: the parameter is out of range.
  *   - NN_ERR_NULL_POINTER: graph, inputs or out_node is NULL.
  *   - NN_ERR_INVALID_HANDLE: graph is freed, forged or of the wrong kind.
- * Thread safety: a graph is used by one thread at a time.
+ *   - NN_ERR_BUSY: another thread is inside a call on the graph.
+ * Thread safety: a graph is used by one thread at a time; a call made while another thread is
+ *     inside a call on the same graph returns NN_ERR_BUSY.
  * @since 0.1
  */
 nn_status nn_graph_op(nn_graph *graph, nn_op op, const int32_t *inputs, size_t input_count, float parameter, int32_t *out_node);
@@ -1628,7 +1647,9 @@ nn_status nn_graph_op(nn_graph *graph, nn_op op, const int32_t *inputs, size_t i
  *   - NN_ERR_SHAPE_MISMATCH: count differs.
  *   - NN_ERR_NULL_POINTER: graph or values is NULL.
  *   - NN_ERR_INVALID_HANDLE: graph is freed, forged or of the wrong kind.
- * Thread safety: a graph is used by one thread at a time.
+ *   - NN_ERR_BUSY: another thread is inside a call on the graph.
+ * Thread safety: a graph is used by one thread at a time; a call made while another thread is
+ *     inside a call on the same graph returns NN_ERR_BUSY.
  * @since 0.1
  */
 nn_status nn_graph_set_value(nn_graph *graph, int32_t node, const float *values, size_t count);
@@ -1642,7 +1663,9 @@ nn_status nn_graph_set_value(nn_graph *graph, int32_t node, const float *values,
  *   - NN_ERR_INVALID_ARGUMENT: outside 1 to batch_capacity.
  *   - NN_ERR_NULL_POINTER: graph is NULL.
  *   - NN_ERR_INVALID_HANDLE: graph is freed, forged or of the wrong kind.
- * Thread safety: a graph is used by one thread at a time.
+ *   - NN_ERR_BUSY: another thread is inside a call on the graph.
+ * Thread safety: a graph is used by one thread at a time; a call made while another thread is
+ *     inside a call on the same graph returns NN_ERR_BUSY.
  * @since 0.1
  */
 nn_status nn_graph_set_batch_size(nn_graph *graph, uint32_t batch_size);
@@ -1655,7 +1678,9 @@ nn_status nn_graph_set_batch_size(nn_graph *graph, uint32_t batch_size);
  * @return NN_OK on success; otherwise (out-parameters untouched):
  *   - NN_ERR_NULL_POINTER: graph is NULL.
  *   - NN_ERR_INVALID_HANDLE: graph is freed, forged or of the wrong kind.
- * Thread safety: a graph is used by one thread at a time.
+ *   - NN_ERR_BUSY: another thread is inside a call on the graph.
+ * Thread safety: a graph is used by one thread at a time; a call made while another thread is
+ *     inside a call on the same graph returns NN_ERR_BUSY.
  * @since 0.1
  */
 nn_status nn_graph_set_training(nn_graph *graph, int32_t training);
@@ -1669,7 +1694,9 @@ nn_status nn_graph_set_training(nn_graph *graph, int32_t training);
  *   - NN_ERR_INVALID_ARGUMENT: negative or non-finite sample weights.
  *   - NN_ERR_NULL_POINTER: graph is NULL.
  *   - NN_ERR_INVALID_HANDLE: graph is freed, forged or of the wrong kind.
- * Thread safety: a graph is used by one thread at a time.
+ *   - NN_ERR_BUSY: another thread is inside a call on the graph.
+ * Thread safety: a graph is used by one thread at a time; a call made while another thread is
+ *     inside a call on the same graph returns NN_ERR_BUSY.
  * @since 0.1
  */
 nn_status nn_graph_forward(nn_graph *graph);
@@ -1686,7 +1713,9 @@ nn_status nn_graph_forward(nn_graph *graph);
  *   - NN_ERR_INVALID_STATE: nn_graph_forward has not run.
  *   - NN_ERR_NULL_POINTER: graph is NULL.
  *   - NN_ERR_INVALID_HANDLE: graph is freed, forged or of the wrong kind.
- * Thread safety: a graph is used by one thread at a time.
+ *   - NN_ERR_BUSY: another thread is inside a call on the graph.
+ * Thread safety: a graph is used by one thread at a time; a call made while another thread is
+ *     inside a call on the same graph returns NN_ERR_BUSY.
  * @since 0.1
  */
 nn_status nn_graph_backward(nn_graph *graph, int32_t node);
@@ -1704,7 +1733,9 @@ nn_status nn_graph_backward(nn_graph *graph, int32_t node);
  *   - NN_ERR_BUFFER_TOO_SMALL: capacity is below the count.
  *   - NN_ERR_NULL_POINTER: graph or out_count is NULL.
  *   - NN_ERR_INVALID_HANDLE: graph is freed, forged or of the wrong kind.
- * Thread safety: a graph is used by one thread at a time.
+ *   - NN_ERR_BUSY: another thread is inside a call on the graph.
+ * Thread safety: a graph is used by one thread at a time; a call made while another thread is
+ *     inside a call on the same graph returns NN_ERR_BUSY.
  * @since 0.1
  */
 nn_status nn_graph_value(const nn_graph *graph, int32_t node, float *out_values, size_t capacity, size_t *out_count);
@@ -1722,7 +1753,9 @@ nn_status nn_graph_value(const nn_graph *graph, int32_t node, float *out_values,
  *   - NN_ERR_BUFFER_TOO_SMALL: capacity is below the count.
  *   - NN_ERR_NULL_POINTER: graph or out_count is NULL.
  *   - NN_ERR_INVALID_HANDLE: graph is freed, forged or of the wrong kind.
- * Thread safety: a graph is used by one thread at a time.
+ *   - NN_ERR_BUSY: another thread is inside a call on the graph.
+ * Thread safety: a graph is used by one thread at a time; a call made while another thread is
+ *     inside a call on the same graph returns NN_ERR_BUSY.
  * @since 0.1
  */
 nn_status nn_graph_gradient(const nn_graph *graph, int32_t node, float *out_values, size_t capacity, size_t *out_count);
@@ -1738,7 +1771,9 @@ nn_status nn_graph_gradient(const nn_graph *graph, int32_t node, float *out_valu
  *   - NN_ERR_INVALID_ARGUMENT: not a node.
  *   - NN_ERR_NULL_POINTER: graph, out_rows or out_cols is NULL.
  *   - NN_ERR_INVALID_HANDLE: graph is freed, forged or of the wrong kind.
- * Thread safety: a graph is used by one thread at a time.
+ *   - NN_ERR_BUSY: another thread is inside a call on the graph.
+ * Thread safety: a graph is used by one thread at a time; a call made while another thread is
+ *     inside a call on the same graph returns NN_ERR_BUSY.
  * @since 0.1
  */
 nn_status nn_graph_node_shape(const nn_graph *graph, int32_t node, uint32_t *out_rows, uint32_t *out_cols);
@@ -1755,7 +1790,9 @@ nn_status nn_graph_node_shape(const nn_graph *graph, int32_t node, uint32_t *out
  *   - NN_ERR_BUFFER_TOO_SMALL: capacity <= length.
  *   - NN_ERR_NULL_POINTER: graph or out_length is NULL.
  *   - NN_ERR_INVALID_HANDLE: graph is freed, forged or of the wrong kind.
- * Thread safety: a graph is used by one thread at a time.
+ *   - NN_ERR_BUSY: another thread is inside a call on the graph.
+ * Thread safety: a graph is used by one thread at a time; a call made while another thread is
+ *     inside a call on the same graph returns NN_ERR_BUSY.
  * @since 0.1
  */
 nn_status nn_graph_to_dot(const nn_graph *graph, char *out_text, size_t capacity, size_t *out_length);

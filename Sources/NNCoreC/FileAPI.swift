@@ -54,7 +54,7 @@ public func nn_model_save_to_buffer(_ model: OpaquePointer!, _ options: UnsafePo
         let size = try required(outSize, "out_size")
         let settings = try saveOptions(options)
         let bytes = try reading(model) { $0.serialized(options: settings) }
-        guard capacity >= bytes.count else {
+        guard clampedCapacity(capacity) >= bytes.count else {
             size.pointee = bytes.count
             throw NNError(.bufferTooSmall, "the model needs \(bytes.count) bytes, the buffer holds \(capacity)")
         }
@@ -68,6 +68,8 @@ public func nn_model_save_to_buffer(_ model: OpaquePointer!, _ options: UnsafePo
 public func nn_model_load_from_buffer(_ bytes: UnsafeRawPointer!, _ size: Int, _ outModel: UnsafeMutablePointer<OpaquePointer?>!) -> nn_status {
     status {
         let out = try required(outModel, "out_model")
+        // A size_t above Int.max arrives negative: never form a buffer of negative size.
+        guard size >= 0 else { throw NNError(.limitExceeded, "a buffer of \(UInt(bitPattern: size)) bytes exceeds the model file limit") }
         if size > 0 { _ = try required(bytes, "buffer") }
         let model = try Model(serialized: UnsafeRawBufferPointer(start: bytes, count: size))
         out.pointee = register(ModelBox(model))

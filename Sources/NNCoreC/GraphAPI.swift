@@ -64,10 +64,14 @@ public func nn_graph_parameter(_ graph: OpaquePointer!, _ nameText: UnsafePointe
                                _ values: UnsafePointer<Float>!, _ count: Int, _ outNode: UnsafeMutablePointer<Int32>!) -> nn_status {
     status {
         let out = try required(outNode, "out_node")
-        let initial = Array(try buffer(values, count, "values"))
+        let input = try buffer(values, count, "values")
+        // Check the count before reading (and copying) the caller's floats.
+        guard count == Int(rows) * Int(cols) else {
+            throw NNError.shapeMismatch("a \(rows) × \(cols) parameter needs \(Int(rows) * Int(cols)) values, got \(count)")
+        }
         try usingGraph(graph) { box in
             let label = try name(nameText, default: "parameter\(box.nodes.count)")
-            add(box, try box.graph.parameter(label, rows: Int(rows), cols: Int(cols), values: initial), out)
+            add(box, try box.graph.parameter(label, rows: Int(rows), cols: Int(cols), values: Array(input)), out)
         }
     }
 }

@@ -143,13 +143,14 @@ public func nn_model_get_weights(_ model: OpaquePointer!, _ index: UInt32, _ out
 @c @implementation
 public func nn_model_set_weights(_ model: OpaquePointer!, _ index: UInt32, _ values: UnsafePointer<Float>!, _ count: Int) -> nn_status {
     status {
-        let input = Array(try buffer(values, count, "values"))
+        let input = try buffer(values, count, "values")
         try writing(model) { m in
             let current = try m.weights(ofLayer: Int(index))
+            // Check the count before reading (and copying) the caller's floats.
             guard input.count == current.values.count else {
                 throw NNError.shapeMismatch("layer \(index) weights are \(current.rows) × \(current.cols) = \(current.values.count) floats, got \(input.count)")
             }
-            try m.setWeights(Matrix(rows: current.rows, cols: current.cols, values: input), ofLayer: Int(index))
+            try m.setWeights(Matrix(rows: current.rows, cols: current.cols, values: Array(input)), ofLayer: Int(index))
         }
     }
 }
@@ -166,8 +167,15 @@ public func nn_model_get_biases(_ model: OpaquePointer!, _ index: UInt32, _ outV
 @c @implementation
 public func nn_model_set_biases(_ model: OpaquePointer!, _ index: UInt32, _ values: UnsafePointer<Float>!, _ count: Int) -> nn_status {
     status {
-        let input = Array(try buffer(values, count, "values"))
-        try writing(model) { try $0.setBiases(input, ofLayer: Int(index)) }
+        let input = try buffer(values, count, "values")
+        try writing(model) { m in
+            // Check the count before reading (and copying) the caller's floats.
+            let current = try m.biases(ofLayer: Int(index))
+            guard input.count == current.count else {
+                throw NNError.shapeMismatch("layer \(index) has \(current.count) biases, got \(input.count)")
+            }
+            try m.setBiases(Array(input), ofLayer: Int(index))
+        }
     }
 }
 
@@ -196,67 +204,78 @@ public func nn_model_get_metadata(_ model: OpaquePointer!, _ key: UnsafePointer<
 @c @implementation
 public func nn_model_get_metadata_key(_ model: OpaquePointer!, _ index: UInt32, _ outText: UnsafeMutablePointer<CChar>!,
                                       _ capacity: Int, _ outLength: UnsafeMutablePointer<Int>!) -> nn_status {
+    copyEntry(model, index, what: "metadata key", { $0.metadata.keys.sorted() }, outText, capacity, outLength)
+}
+
+/// Copies entry `index` of a list of strings read from the model (keys, labels, names).
+private func copyEntry(_ model: OpaquePointer?, _ index: UInt32, what: String, _ list: (Model) -> [String],
+                       _ outText: UnsafeMutablePointer<CChar>?, _ capacity: Int, _ outLength: UnsafeMutablePointer<Int>?) -> nn_status {
     status {
-        let keys = try reading(model) { $0.metadata.keys.sorted() }
-        guard Int(index) < keys.count else {
-            throw NNError.invalidArgument("metadata key \(index) does not exist; the model has \(keys.count)")
+        let entries = try reading(model, list)
+        guard Int(index) < entries.count else {
+            throw NNError.invalidArgument("\(what) \(index) does not exist; the model has \(entries.count)")
         }
-        try copyText(keys[Int(index)], outText, capacity, outLength)
+        try copyText(entries[Int(index)], outText, capacity, outLength)
     }
 }
 
 /// `count` C strings as Swift strings.
-private func strings(_ pointers: UnsafePointer<UnsafePointer<CChar>?>?, _ count: Int, _ name: String) throws -> [String] {
-    let list = try buffer(pointers, count, name)
-    return try list.enumerated().map { try string($1, "\(name)[\($0)]") }
+private func strings(_ list: UnsafeBufferPointer<UnsafePointer<CChar>?>, _ name: String) throws -> [String] {
+    try list.enumerated().map { try string($1, "\(name)[\($0)]") }
 }
 
 @c @implementation
 public func nn_model_set_class_labels(_ model: OpaquePointer!, _ labels: UnsafePointer<UnsafePointer<CChar>?>!, _ count: Int) -> nn_status {
     status {
-        let values = try strings(labels, count, "labels")
-        try writing(model) { try $0.setClassLabels(values) }
+        let list = try buffer(labels, count, "labels")
+        try writing(model) { m in
+            // Check the count before reading the caller's strings.
+            guard count == 0 || count == m.classCount else {
+                throw NNError.shapeMismatch("\(count) class labels for a model with \(m.classCount) classes")
+            }
+            try m.setClassLabels(try strings(list, "labels"))
+        }
     }
 }
 
 @c @implementation
 public func nn_model_get_class_label(_ model: OpaquePointer!, _ index: UInt32, _ outText: UnsafeMutablePointer<CChar>!,
                                      _ capacity: Int, _ outLength: UnsafeMutablePointer<Int>!) -> nn_status {
-    status {
-        let labels = try reading(model) { $0.classLabels }
-        guard Int(index) < labels.count else {
-            throw NNError.invalidArgument("class label \(index) does not exist; the model has \(labels.count)")
-        }
-        try copyText(labels[Int(index)], outText, capacity, outLength)
-    }
+    copyEntry(model, index, what: "class label", { $0.classLabels }, outText, capacity, outLength)
 }
 
 @c @implementation
 public func nn_model_set_feature_names(_ model: OpaquePointer!, _ names: UnsafePointer<UnsafePointer<CChar>?>!, _ count: Int) -> nn_status {
     status {
-        let values = try strings(names, count, "names")
-        try writing(model) { try $0.setFeatureNames(values) }
+        let list = try buffer(names, count, "names")
+        try writing(model) { m in
+            // Check the count before reading the caller's strings.
+            guard count == 0 || count == m.inputWidth else {
+                throw NNError.shapeMismatch("\(count) feature names for \(m.inputWidth) inputs")
+            }
+            try m.setFeatureNames(try strings(list, "names"))
+        }
     }
 }
 
 @c @implementation
 public func nn_model_get_feature_name(_ model: OpaquePointer!, _ index: UInt32, _ outText: UnsafeMutablePointer<CChar>!,
                                       _ capacity: Int, _ outLength: UnsafeMutablePointer<Int>!) -> nn_status {
-    status {
-        let names = try reading(model) { $0.featureNames }
-        guard Int(index) < names.count else {
-            throw NNError.invalidArgument("feature name \(index) does not exist; the model has \(names.count)")
-        }
-        try copyText(names[Int(index)], outText, capacity, outLength)
-    }
+    copyEntry(model, index, what: "feature name", { $0.featureNames }, outText, capacity, outLength)
 }
 
 @c @implementation
 public func nn_model_set_standardization(_ model: OpaquePointer!, _ mean: UnsafePointer<Float>!, _ scale: UnsafePointer<Float>!,
                                          _ count: Int) -> nn_status {
     status {
-        let m = Array(try buffer(mean, count, "mean")), s = Array(try buffer(scale, count, "scale"))
-        try writing(model) { try $0.setStandardization(count == 0 ? nil : Standardization(mean: m, scale: s)) }
+        let m = try buffer(mean, count, "mean"), s = try buffer(scale, count, "scale")
+        try writing(model) { model in
+            // Check the count before reading (and copying) the caller's floats.
+            guard count == 0 || count == model.inputWidth else {
+                throw NNError.shapeMismatch("standardisation covers \(count) features, the model has \(model.inputWidth) inputs")
+            }
+            try model.setStandardization(count == 0 ? nil : Standardization(mean: Array(m), scale: Array(s)))
+        }
     }
 }
 
@@ -268,7 +287,7 @@ public func nn_model_get_standardization(_ model: OpaquePointer!, _ outMean: Uns
         let count = try required(outCount, "out_count")
         let value = try reading(model) { $0.standardization }
         let n = value?.mean.count ?? 0
-        guard capacity >= n else {
+        guard clampedCapacity(capacity) >= n else {
             count.pointee = n
             throw NNError(.bufferTooSmall, "the standardisation has \(n) features, the buffers hold \(capacity)")
         }

@@ -183,14 +183,22 @@ func required<T>(_ pointer: T?, _ name: String) throws -> T {
     return pointer
 }
 
+/// A caller's buffer capacity: a size_t above Int.max arrives as a negative Int and means "more
+/// than any result needs", not "too small".
+func clampedCapacity(_ value: Int) -> Int { value < 0 ? Int.max : value }
+
 /// A `count`-element buffer from a C pointer that may be NULL only when count is 0.
 func buffer<T>(_ pointer: UnsafePointer<T>?, _ count: Int, _ name: String) throws -> UnsafeBufferPointer<T> {
     if count == 0 { return UnsafeBufferPointer(start: pointer, count: 0) }
+    // A size_t above Int.max arrives negative: no count that large can agree with any shape
+    // (and a negative-count buffer must never be formed).
+    guard count > 0 else { throw NNError.shapeMismatch("\(name): a count of \(UInt(bitPattern: count)) elements exceeds any buffer") }
     guard let pointer else { throw NNError(.nullPointer, "\(name) is NULL but \(count) elements were promised") }
     return UnsafeBufferPointer(start: pointer, count: count)
 }
 
 func mutableBuffer<T>(_ pointer: UnsafeMutablePointer<T>?, _ count: Int, _ name: String) throws -> UnsafeMutableBufferPointer<T> {
+    let count = clampedCapacity(count)
     if count == 0 { return UnsafeMutableBufferPointer(start: pointer, count: 0) }
     guard let pointer else { throw NNError(.nullPointer, "\(name) is NULL but its capacity is \(count)") }
     return UnsafeMutableBufferPointer(start: pointer, count: count)
@@ -212,6 +220,7 @@ func string(_ pointer: UnsafePointer<CChar>?, _ name: String) throws -> String {
 /// Copies `text` and a NUL into a caller buffer; `length` always receives its byte length.
 func copyText(_ text: String, _ out: UnsafeMutablePointer<CChar>?, _ capacity: Int, _ length: UnsafeMutablePointer<Int>?) throws {
     let length = try required(length, "out_length")
+    let capacity = clampedCapacity(capacity)
     let bytes = Array(text.utf8)
     guard capacity > bytes.count else {
         length.pointee = bytes.count
@@ -226,6 +235,7 @@ func copyText(_ text: String, _ out: UnsafeMutablePointer<CChar>?, _ capacity: I
 /// Copies floats into a caller buffer; `count` always receives how many there are.
 func copyFloats(_ values: [Float], _ out: UnsafeMutablePointer<Float>?, _ capacity: Int, _ count: UnsafeMutablePointer<Int>?) throws {
     let count = try required(count, "out_count")
+    let capacity = clampedCapacity(capacity)
     guard capacity >= values.count else {
         count.pointee = values.count
         throw NNError(.bufferTooSmall, "the result has \(values.count) values, the buffer holds \(capacity)")
@@ -250,12 +260,18 @@ func readStruct<T>(_ pointer: UnsafePointer<T>, defaults: T, _ name: String) thr
     return value
 }
 
-/// Writes a versioned output struct: as many bytes as both sides know, keeping the caller's struct_size.
-func writeStruct<T>(_ value: T, to pointer: UnsafeMutablePointer<T>, _ name: String) throws {
+/// Checks an output struct's struct_size before a call changes anything (writeStruct checks it again).
+func requireStructSize<T>(_ pointer: UnsafeMutablePointer<T>, _ name: String) throws {
     let declared = Int(UnsafeRawPointer(pointer).load(as: UInt32.self))
     guard declared >= MemoryLayout<UInt32>.size else {
         throw NNError.invalidArgument("\(name)->struct_size is \(declared); initialise the struct with its _init function")
     }
+}
+
+/// Writes a versioned output struct: as many bytes as both sides know, keeping the caller's struct_size.
+func writeStruct<T>(_ value: T, to pointer: UnsafeMutablePointer<T>, _ name: String) throws {
+    try requireStructSize(pointer, name)
+    let declared = Int(UnsafeRawPointer(pointer).load(as: UInt32.self))
     var copy = value
     withUnsafeMutableBytes(of: &copy) { source in
         source.storeBytes(of: UInt32(declared), as: UInt32.self)

@@ -5,7 +5,8 @@ import NNCore
 /// Borrows a C data set as a DataView for the duration of the call (no copy).
 func dataView(_ pointer: UnsafePointer<nn_dataset>?, _ name: String) throws -> DataView {
     let d = try readStruct(try required(pointer, name), defaults: initialized(nn_dataset.self), name)
-    guard d.rows >= 1 else { throw NNError(.emptyData, "\(name) has no rows") }
+    guard d.rows != 0 else { throw NNError(.emptyData, "\(name) has no rows") }
+    // A size_t above Int.max arrives negative; product() refuses it as too large, not as empty.
     let inputCount = try product(d.rows, d.cols, "\(name) inputs")
     let inputs = try buffer(d.inputs, inputCount, "\(name)->inputs")
     guard (d.labels == nil) != (d.targets == nil) else {
@@ -14,7 +15,7 @@ func dataView(_ pointer: UnsafePointer<nn_dataset>?, _ name: String) throws -> D
     let labels = d.labels == nil ? nil : try buffer(d.labels, d.rows, "\(name)->labels")
     var targets: UnsafeBufferPointer<Float>? = nil
     if d.targets != nil {
-        guard d.target_cols >= 1 else { throw NNError.invalidArgument("\(name)->target_cols is 0") }
+        guard d.target_cols != 0 else { throw NNError.invalidArgument("\(name)->target_cols is 0") }
         targets = try buffer(d.targets, try product(d.rows, d.target_cols, "\(name) targets"), "\(name)->targets")
     }
     let weights = d.sample_weights == nil ? nil : try buffer(d.sample_weights, d.rows, "\(name)->sample_weights")
@@ -88,6 +89,7 @@ public func nn_model_fit(_ model: OpaquePointer!, _ data: UnsafePointer<nn_datas
         let train = try dataView(data, "data")
         let held = validation == nil ? nil : try dataView(validation, "validation")
         let (engineOptions, raw) = try trainingOptions(options)
+        if let outResult { try requireStructSize(outResult, "out_result") } // refused before training, not after
         let callback = raw.callback, userData = raw.user_data
         let summary = try writing(model) { m in
             try m.fit(view: train, validation: held, options: engineOptions) { stats in
@@ -121,6 +123,7 @@ public func nn_model_train_step(_ model: OpaquePointer!, _ batch: UnsafePointer<
     status {
         let view = try dataView(batch, "batch")
         let (engineOptions, _) = try trainingOptions(options)
+        if let outStats { try requireStructSize(outStats, "out_stats") } // refused before the step, not after
         let stats = try writing(model) { try $0.trainStep(view: view, options: engineOptions) }
         if let outStats {
             var c = initialized(nn_step_stats.self)
