@@ -16,7 +16,7 @@ STRICT := -Wall -Wextra -pedantic -Werror
 # In the order they run: train_spiral writes the model that classify reads.
 C_EXAMPLES := graph_example train_spiral classify
 
-.PHONY: c-tests sanitize valgrind python-test fixtures fuzz swift-example all demo test build deps clean help proto generate check-generated library check-header check-exports install c-examples
+.PHONY: bench c-tests sanitize valgrind python-test fixtures fuzz swift-example all demo test build deps clean help proto generate check-generated library check-header check-exports install c-examples
 
 all: build
 
@@ -31,6 +31,7 @@ help:
 	@echo "make sanitize  the C test suite under AddressSanitizer/LeakSanitizer and ThreadSanitizer"
 	@echo "make valgrind  the C examples and the C test suite under valgrind memcheck"
 	@echo "make fuzz FUZZ_SECONDS=600  fuzz the model-file loader (libFuzzer + AddressSanitizer)"
+	@echo "make bench  benchmarks vs NumPy, JAX, scikit-learn, ONNX Runtime, FANN (BENCH_TORCH=1 adds PyTorch, BENCH_QUICK=1 a quick pass)"
 	@echo "make fixtures  rewrite the golden model files in Tests/Fixtures/models"
 	@echo "make clean  remove build products"
 
@@ -200,6 +201,10 @@ python-test: library c-examples
 test: deps check-generated check-header check-exports c-examples c-tests swift-example python-test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+## Benchmark suite (bench/, results in docs/performance.md); never part of make test.
+bench: deps
+	python3 bench/run.py
 
 FUZZ_SECONDS ?= 600
 FUZZ_DIR ?= .build/fuzz
