@@ -6,7 +6,9 @@ enum LossSupport {
     @inline(__always)
     static func classIndex(_ labels: UnsafePointer<Float>, row: Int, classes: Int) throws -> Int {
         let value = labels[row]
-        guard value >= 0, value < Float(classes), value == value.rounded(.towardZero) else {
+        // In range, Int(value) cannot trap; converting back is exact and equals value iff it is an
+        // integer (no call to truncf, which baseline x86-64 lacks an instruction for).
+        guard value >= 0, value < Float(classes), Float(Int(value)) == value else {
             throw NNError(.labelOutOfRange, "row \(row): label \(value) is not a class index in 0..<\(classes)")
         }
         return Int(value)

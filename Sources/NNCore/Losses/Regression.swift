@@ -22,10 +22,12 @@ enum MeanSquaredError {
         for r in 0 ..< rows {
             let g = dLoss * LossSupport.share(weights, row: r, normaliser: normaliser) * 2 / Float(cols)
             let offset = r &* cols
-            for j in 0 ..< cols {
-                let d = g * (predictions[offset &+ j] - targets[offset &+ j])
-                dPredictions?[offset &+ j] += d
-                dTargets?[offset &+ j] -= d
+            // The optionals are unwrapped outside the loops, so each loop vectorises.
+            if let dPredictions {
+                for j in 0 ..< cols { dPredictions[offset &+ j] += g * (predictions[offset &+ j] - targets[offset &+ j]) }
+            }
+            if let dTargets {
+                for j in 0 ..< cols { dTargets[offset &+ j] -= g * (predictions[offset &+ j] - targets[offset &+ j]) }
             }
         }
     }

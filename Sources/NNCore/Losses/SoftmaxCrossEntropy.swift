@@ -6,18 +6,19 @@ enum SoftmaxCrossEntropy {
     static func forward(logits: UnsafePointer<Float>, labels: UnsafePointer<Float>, weights: UnsafePointer<Float>?,
                         probabilities: UnsafeMutablePointer<Float>, rows: Int, classes: Int) throws -> Float {
         let normaliser = try LossSupport.normaliser(weights, rows: rows)
+        let uniformShare = LossSupport.share(nil, row: 0, normaliser: normaliser)  // 1/rows, one division
         var loss: Double = 0
         for r in 0 ..< rows {
             let label = try LossSupport.classIndex(labels, row: r, classes: classes)
             let z = logits + r &* classes, p = probabilities + r &* classes
             var peak = z[0]
-            for j in 1 ..< classes where z[j] > peak { peak = z[j] }
+            for j in 1 ..< classes { peak = z[j] > peak ? z[j] : peak }
             var total: Float = 0
             for j in 0 ..< classes { let e = _exp(z[j] - peak); p[j] = e; total += e }
-            let inverse = 1 / total
-            for j in 0 ..< classes { p[j] *= inverse }
+            scaleInPlace(p, count: classes, by: 1 / total)
             let rowLoss = _log(total) + (peak - z[label])  // the exact difference first: ln Σ may be tiny
-            loss += Double(LossSupport.share(weights, row: r, normaliser: normaliser) * rowLoss)
+            let share = weights == nil ? uniformShare : LossSupport.share(weights, row: r, normaliser: normaliser)
+            loss += Double(share * rowLoss)
         }
         return Float(loss)
     }
@@ -27,6 +28,21 @@ enum SoftmaxCrossEntropy {
                          dLoss: Float, dLogits: UnsafeMutablePointer<Float>, rows: Int, classes: Int) {
         // The forward pass validated labels and weights.
         let normaliser = (try? LossSupport.normaliser(weights, rows: rows)) ?? Float(rows)
+        guard weights != nil else {
+            // Every row has the same share: one pass over the whole batch, then the labels.
+            let g = dLoss * LossSupport.share(nil, row: 0, normaliser: normaliser), count = rows &* classes
+            var i = 0
+            while i &+ 8 <= count {
+                store8(load8(dLogits, i) + g * load8(probabilities, i), dLogits, i)
+                i &+= 8
+            }
+            while i < count {
+                dLogits[i] += g * probabilities[i]
+                i &+= 1
+            }
+            for r in 0 ..< rows { dLogits[r &* classes &+ Int(labels[r])] -= g }
+            return
+        }
         for r in 0 ..< rows {
             let g = dLoss * LossSupport.share(weights, row: r, normaliser: normaliser)
             let p = probabilities + r &* classes, d = dLogits + r &* classes

@@ -7,9 +7,28 @@ enum ActivationKernel {
         case .identity:
             y.update(from: x, count: count)
         case .relu:
-            for i in 0 ..< count { y[i] = x[i] > 0 ? x[i] : 0 }
+            // x > 0 ? x : 0 lane-wise (NaN and −0 give +0), as a select rather than a branch.
+            var i = 0
+            while i &+ 8 <= count {
+                let v = load8(x, i)
+                store8(Float8().replacing(with: v, where: v .> 0), y, i)
+                i &+= 8
+            }
+            while i < count {
+                y[i] = x[i] > 0 ? x[i] : 0
+                i &+= 1
+            }
         case .leakyReLU(let alpha):
-            for i in 0 ..< count { y[i] = x[i] > 0 ? x[i] : alpha * x[i] }
+            var i = 0
+            while i &+ 8 <= count {
+                let v = load8(x, i)
+                store8((alpha * v).replacing(with: v, where: v .> 0), y, i)
+                i &+= 8
+            }
+            while i < count {
+                y[i] = x[i] > 0 ? x[i] : alpha * x[i]
+                i &+= 1
+            }
         case .sigmoid:
             for i in 0 ..< count { y[i] = sigmoid(x[i]) }
         case .tanh:
@@ -28,17 +47,63 @@ enum ActivationKernel {
                          dx: UnsafeMutablePointer<Float>, count: Int) {
         switch f {
         case .identity:
-            for i in 0 ..< count { dx[i] += dy[i] }
+            Accumulate.add(dy, into: dx, count: count)
         case .relu:
-            for i in 0 ..< count { dx[i] += x[i] > 0 ? dy[i] : 0 }
+            // dx += x > 0 ? dy : 0 lane-wise, as a select rather than a (mispredicted) branch.
+            var i = 0
+            while i &+ 8 <= count {
+                let g = load8(dy, i)
+                store8(load8(dx, i) + Float8().replacing(with: g, where: load8(x, i) .> 0), dx, i)
+                i &+= 8
+            }
+            while i < count {
+                dx[i] += x[i] > 0 ? dy[i] : 0
+                i &+= 1
+            }
         case .leakyReLU(let alpha):
-            for i in 0 ..< count { dx[i] += x[i] > 0 ? dy[i] : alpha * dy[i] }
+            var i = 0
+            while i &+ 8 <= count {
+                let g = load8(dy, i)
+                store8(load8(dx, i) + (alpha * g).replacing(with: g, where: load8(x, i) .> 0), dx, i)
+                i &+= 8
+            }
+            while i < count {
+                dx[i] += x[i] > 0 ? dy[i] : alpha * dy[i]
+                i &+= 1
+            }
         case .sigmoid:
-            for i in 0 ..< count { dx[i] += dy[i] * y[i] * (1 - y[i]) }
+            var i = 0
+            while i &+ 8 <= count {
+                let s = load8(y, i)
+                store8(load8(dx, i) + load8(dy, i) * s * (1 - s), dx, i)
+                i &+= 8
+            }
+            while i < count {
+                dx[i] += dy[i] * y[i] * (1 - y[i])
+                i &+= 1
+            }
         case .tanh:
-            for i in 0 ..< count { dx[i] += dy[i] * (1 - y[i] * y[i]) }
+            var i = 0
+            while i &+ 8 <= count {
+                let t = load8(y, i)
+                store8(load8(dx, i) + load8(dy, i) * (1 - t * t), dx, i)
+                i &+= 8
+            }
+            while i < count {
+                dx[i] += dy[i] * (1 - y[i] * y[i])
+                i &+= 1
+            }
         case .elu(let alpha):
-            for i in 0 ..< count { dx[i] += x[i] > 0 ? dy[i] : dy[i] * (y[i] + alpha) }
+            var i = 0
+            while i &+ 8 <= count {
+                let g = load8(dy, i)
+                store8(load8(dx, i) + (g * (load8(y, i) + alpha)).replacing(with: g, where: load8(x, i) .> 0), dx, i)
+                i &+= 8
+            }
+            while i < count {
+                dx[i] += x[i] > 0 ? dy[i] : dy[i] * (y[i] + alpha)
+                i &+= 1
+            }
         case .gelu:
             // d/dx x·Φ(x) = Φ(x) + x·φ(x).
             let invSqrt2 = Float(0.5).squareRoot(), invSqrt2Pi = 1 / (2 * Float.pi).squareRoot()
@@ -112,7 +177,15 @@ enum Dropout {
     }
 
     static func backward(mask: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0 ..< count { dx[i] += dy[i] * mask[i] }
+        var i = 0
+        while i &+ 8 <= count {
+            store8(load8(dx, i) + load8(dy, i) * load8(mask, i), dx, i)
+            i &+= 8
+        }
+        while i < count {
+            dx[i] += dy[i] * mask[i]
+            i &+= 1
+        }
     }
 }
 
@@ -122,11 +195,10 @@ enum Softmax {
         for r in 0 ..< rows {
             let xr = x + r &* cols, yr = y + r &* cols
             var peak = xr[0]
-            for j in 1 ..< cols where xr[j] > peak { peak = xr[j] }
+            for j in 1 ..< cols { peak = xr[j] > peak ? xr[j] : peak }
             var total: Float = 0
             for j in 0 ..< cols { let e = _exp(xr[j] - peak); yr[j] = e; total += e }
-            let inverse = 1 / total
-            for j in 0 ..< cols { yr[j] *= inverse }
+            scaleInPlace(yr, count: cols, by: 1 / total)
         }
     }
 
@@ -134,9 +206,26 @@ enum Softmax {
     static func backward(y: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
         for r in 0 ..< rows {
             let yr = y + r &* cols, dyr = dy + r &* cols, dxr = dx + r &* cols
-            var dot: Float = 0
-            for j in 0 ..< cols { dot += dyr[j] * yr[j] }
-            for j in 0 ..< cols { dxr[j] += yr[j] * (dyr[j] - dot) }
+            var dot8 = Float8(), dotTail: Float = 0
+            var j = 0
+            while j &+ 8 <= cols {
+                dot8 += load8(dyr, j) * load8(yr, j)
+                j &+= 8
+            }
+            while j < cols {
+                dotTail += dyr[j] * yr[j]
+                j &+= 1
+            }
+            let dot = dot8.sum() + dotTail
+            j = 0
+            while j &+ 8 <= cols {
+                store8(load8(dxr, j) + load8(yr, j) * (load8(dyr, j) - dot), dxr, j)
+                j &+= 8
+            }
+            while j < cols {
+                dxr[j] += yr[j] * (dyr[j] - dot)
+                j &+= 1
+            }
         }
     }
 }

@@ -271,15 +271,12 @@ extension Model.Storage {
 
         let count = parameterCount
         let grad = gradients.baseAddress!
-        var squares: Float = 0
-        for i in 0 ..< count { squares += grad[i] * grad[i] }
-        let norm = squares.squareRoot()
+        let norm = sumOfSquares(grad, count: count).squareRoot()
         guard norm.isFinite else {
             throw NNError(.diverged, "the gradient became non-finite at epoch \(training.epoch + 1), step \(training.step + 1); the model keeps the weights of the last good step")
         }
         if let clip = options.gradientClipNorm, norm > clip {
-            let factor = clip / norm
-            for i in 0 ..< count { grad[i] *= factor }
+            scaleInPlace(grad, count: count, by: clip / norm)
         }
 
         // Move the slot arrays out of `training` while the optimiser writes them (exclusive access).

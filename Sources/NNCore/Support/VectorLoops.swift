@@ -1,0 +1,92 @@
+// Explicit SIMD helpers for the per-step loops that the compiler would not vectorise by itself
+// (selects that become branches, float reductions that must keep a serial order).
+// The build targets baseline x86-64, so a SIMD8<Float> is two SSE registers; nothing here needs AVX.
+
+typealias Float8 = SIMD8<Float>
+
+/// Eight floats from `p + i`, with no alignment requirement.
+@inline(__always)
+func load8(_ p: UnsafePointer<Float>, _ i: Int) -> Float8 {
+    UnsafeRawPointer(p + i).loadUnaligned(as: Float8.self)
+}
+
+@inline(__always)
+func load8(_ p: UnsafeMutablePointer<Float>, _ i: Int) -> Float8 {
+    UnsafeRawPointer(p + i).loadUnaligned(as: Float8.self)
+}
+
+/// Stores eight floats at `p + i`, with no alignment requirement.
+@inline(__always)
+func store8(_ v: Float8, _ p: UnsafeMutablePointer<Float>, _ i: Int) {
+    UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: Float8.self)
+}
+
+/// Σ x[i]² over `count` floats, in four independent SIMD8 accumulators (so the summation order
+/// differs from a serial loop in the last bits).
+@inline(__always)
+func sumOfSquares(_ x: UnsafePointer<Float>, count: Int) -> Float {
+    var a0 = Float8(), a1 = Float8(), a2 = Float8(), a3 = Float8()
+    var i = 0
+    while i &+ 32 <= count {
+        let v0 = load8(x, i), v1 = load8(x, i &+ 8), v2 = load8(x, i &+ 16), v3 = load8(x, i &+ 24)
+        a0 += v0 * v0
+        a1 += v1 * v1
+        a2 += v2 * v2
+        a3 += v3 * v3
+        i &+= 32
+    }
+    while i &+ 8 <= count {
+        let v = load8(x, i)
+        a0 += v * v
+        i &+= 8
+    }
+    var tail: Float = 0
+    while i < count {
+        tail += x[i] * x[i]
+        i &+= 1
+    }
+    return ((a0 + a1) + (a2 + a3)).sum() + tail
+}
+
+/// Σ |x[i]| over `count` floats, in four independent SIMD8 accumulators.
+@inline(__always)
+func sumOfMagnitudes(_ x: UnsafePointer<Float>, count: Int) -> Float {
+    // Clearing the sign bit is |x| for every float, NaN included.
+    let magnitude = SIMD8<UInt32>(repeating: 0x7FFF_FFFF)
+    @inline(__always) func abs8(_ v: Float8) -> Float8 {
+        unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt32>.self) & magnitude, to: Float8.self)
+    }
+    var a0 = Float8(), a1 = Float8(), a2 = Float8(), a3 = Float8()
+    var i = 0
+    while i &+ 32 <= count {
+        a0 += abs8(load8(x, i))
+        a1 += abs8(load8(x, i &+ 8))
+        a2 += abs8(load8(x, i &+ 16))
+        a3 += abs8(load8(x, i &+ 24))
+        i &+= 32
+    }
+    while i &+ 8 <= count {
+        a0 += abs8(load8(x, i))
+        i &+= 8
+    }
+    var tail: Float = 0
+    while i < count {
+        tail += abs(x[i])
+        i &+= 1
+    }
+    return ((a0 + a1) + (a2 + a3)).sum() + tail
+}
+
+/// p[i] ·= s over `count` floats.
+@inline(__always)
+func scaleInPlace(_ p: UnsafeMutablePointer<Float>, count: Int, by s: Float) {
+    var i = 0
+    while i &+ 8 <= count {
+        store8(load8(p, i) * s, p, i)
+        i &+= 8
+    }
+    while i < count {
+        p[i] *= s
+        i &+= 1
+    }
+}
