@@ -647,11 +647,17 @@ const char * nn_status_string(nn_status status);
 const char * nn_last_error_message(void);
 
 /**
- * Sets how many threads the matrix products use (process-wide, an OpenBLAS setting).
+ * Sets how many threads a large matrix product uses (process-wide).
  *
- * Training is deterministic for a given seed and thread count.
+ * nncore splits large products into blocks that the calling thread and the workers of its own
+ * pool compute, each block with OpenBLAS single-threaded; small products run on the calling
+ * thread. The count starts at OpenBLAS's own (the cores, or OPENBLAS_NUM_THREADS); nncore's
+ * first product sets OpenBLAS's process-wide thread count to 1. Workers wait for work spinning
+ * for about 0.2 ms, then sleep; when they are slow to finish (another process holds their
+ * core), products run on the calling thread alone for a while. Training is deterministic for a
+ * given seed and thread count; matrix products give the same bits for any count.
  *
- * @param threads [in] 1 or more.
+ * @param threads [in] 1 or more; counts above 64 select 64.
  * @return NN_OK on success; otherwise (out-parameters untouched):
  *   - NN_ERR_INVALID_ARGUMENT: threads < 1.
  * Thread safety: safe to call from any thread at any time.
@@ -660,7 +666,7 @@ const char * nn_last_error_message(void);
 nn_status nn_set_thread_count(int32_t threads);
 
 /**
- * How many threads the matrix products use.
+ * How many threads a large matrix product uses (see nn_set_thread_count).
  *
  * @return See above.
  * Thread safety: safe to call from any thread at any time.

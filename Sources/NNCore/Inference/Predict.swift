@@ -202,13 +202,30 @@ extension Model {
         max(1, min(limit, (1 << 24) / max(activationFloatsPerRow, 1)))
     }
 
-    /// Lends an inference graph from the pool for the duration of `body`.
+    /// Lends an inference graph from the pool for the duration of `body`: a one-row graph for
+    /// one row, a full-batch graph otherwise. After the first calls the pool's arrays have room
+    /// for every graph in use, so lending and returning allocate nothing.
     private func withInferenceGraph<R>(rows: Int, _ body: (ModelGraph) throws -> R) throws -> R {
-        let capacity = rows == 1 ? 1 : batchCapacity(limit: Model.inferenceBatch)
-        let pooled = storage.inferenceGraphs.withLock { $0[capacity]?.popLast() }
-        let mg = try pooled ?? ModelGraph(model: storage, capacity: capacity, purpose: .inference)
-        defer { storage.inferenceGraphs.withLock { $0[capacity, default: []].append(mg) } }
+        let singleRow = rows == 1
+        let pooled = storage.inferenceGraphs.withLock { $0.take(singleRow: singleRow) }
+        let mg = try pooled ?? ModelGraph(model: storage, capacity: singleRow ? 1 : batchCapacity(limit: Model.inferenceBatch),
+                                          purpose: .inference)
+        defer { storage.inferenceGraphs.withLock { $0.give(mg, singleRow: singleRow) } }
         return try body(mg)
+    }
+}
+
+/// A model's compiled inference graphs that no call is using (see `withInferenceGraph`).
+struct InferenceGraphPool {
+    private var singleRow: [ModelGraph] = []
+    private var batched: [ModelGraph] = []
+
+    mutating func take(singleRow one: Bool) -> ModelGraph? {
+        one ? singleRow.popLast() : batched.popLast()
+    }
+
+    mutating func give(_ graph: ModelGraph, singleRow one: Bool) {
+        if one { singleRow.append(graph) } else { batched.append(graph) }
     }
 }
 

@@ -356,7 +356,7 @@ extension Model {
         var provenance: Provenance?
         /// Graphs bound to this storage's parameter memory (never copied with the storage).
         var trainingGraph: ModelGraph?
-        let inferenceGraphs = Mutex<[Int: [ModelGraph]]>([:])
+        let inferenceGraphs = Mutex(InferenceGraphPool())
 
         var parameterCount: Int { parameters.count }
 
@@ -373,7 +373,7 @@ extension Model {
 
         deinit {
             trainingGraph = nil
-            inferenceGraphs.withLock { $0.removeAll() }
+            inferenceGraphs.withLock { $0 = InferenceGraphPool() }
             parameters.deallocate()
             gradients.deallocate()
             restorePoint.deallocate()
@@ -428,7 +428,7 @@ extension Model {
         /// Drops graphs bound to the current parameter memory or architecture.
         func invalidateGraphs() {
             trainingGraph = nil
-            inferenceGraphs.withLock { $0.removeAll() }
+            inferenceGraphs.withLock { $0 = InferenceGraphPool() }
         }
 
         /// Forgets optimiser slots, counters and early-stopping bookkeeping.

@@ -2,55 +2,33 @@ import CBLAS
 
 // Shape legend: m rows (the batch), k inputs, n outputs. All buffers row-major.
 
-/// C = A·B through OpenBLAS.
+/// C = A·B through OpenBLAS (`Gemm`: `sgemm`, `sgemv` for one row, split over the worker pool
+/// when large).
 enum MatMul {
     /// a (m, k), b (k, n) → c (m, n).
     static func forward(a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, m: Int, k: Int, n: Int) {
-        if m == 1 {
-            // One row: c = bᵀ·a as a matrix-vector product.
-            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(n), 1, b, Int32(n), a, 1, 0, c, 1)
-        } else {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
-                        1, a, Int32(k), b, Int32(n), 0, c, Int32(n))
-        }
+        Gemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: c, ldc: n).perform()
     }
 
     /// da (m, k) += dc·bᵀ; db (k, n) += aᵀ·dc.
     static func backward(a: UnsafePointer<Float>, b: UnsafePointer<Float>, dc: UnsafePointer<Float>,
                          da: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?, m: Int, k: Int, n: Int) {
         if let da {
-            if m == 1 {
-                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(k), Int32(n), 1, b, Int32(n), dc, 1, 1, da, 1)
-            } else {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(k), Int32(n),
-                            1, dc, Int32(n), b, Int32(n), 1, da, Int32(k))
-            }
+            Gemm(transB: true, m: m, n: k, k: n, beta: 1, a: dc, lda: n, b: b, ldb: n, c: da, ldc: k).perform()
         }
         if let db {
-            if m == 1 {
-                cblas_sger(CblasRowMajor, Int32(k), Int32(n), 1, a, 1, dc, 1, db, Int32(n))
-            } else {
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(n), Int32(m),
-                            1, a, Int32(k), dc, Int32(n), 1, db, Int32(n))
-            }
+            Gemm(transA: true, m: k, n: n, k: m, beta: 1, a: a, lda: k, b: dc, ldb: n, c: db, ldc: n).perform()
         }
     }
 }
 
 /// y = x·W + b: the dense layer's product with its bias, in one op.
 enum Affine {
-    /// x (m, k), w (k, n), bias (1, n) → y (m, n).
+    /// x (m, k), w (k, n), bias (1, n) → y (m, n). The bias is broadcast into each block of y
+    /// just before the product accumulates on top of it (β = 1), while the block is in cache.
     static func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                         y: UnsafeMutablePointer<Float>, m: Int, k: Int, n: Int) {
-        if m == 1 {
-            y.update(from: bias, count: n)
-            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(n), 1, w, Int32(n), x, 1, 1, y, 1)
-            return
-        }
-        // Broadcast the bias into every row, then accumulate the product on top (beta = 1).
-        for row in 0 ..< m { (y + row &* n).update(from: bias, count: n) }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
-                    1, x, Int32(k), w, Int32(n), 1, y, Int32(n))
+        Gemm(m: m, n: n, k: k, a: x, lda: k, b: w, ldb: n, c: y, ldc: n, bias: bias).perform()
     }
 
     /// dx (m, k) += dy·Wᵀ; dW (k, n) += xᵀ·dy; dbias (1, n) += column sums of dy.
@@ -68,7 +46,15 @@ enum BiasAdd {
     static func forward(x: UnsafePointer<Float>, bias: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
         for row in 0 ..< rows {
             let xr = x + row &* cols, yr = y + row &* cols
-            for j in 0 ..< cols { yr[j] = xr[j] + bias[j] }
+            var j = 0
+            while j &+ 8 <= cols {
+                store8(load8(xr, j) + load8(bias, j), yr, j)
+                j &+= 8
+            }
+            while j < cols {
+                yr[j] = xr[j] + bias[j]
+                j &+= 1
+            }
         }
     }
 
@@ -80,11 +66,58 @@ enum BiasAdd {
 }
 
 /// out (1, cols) += Σ over rows of x (rows, cols).
+///
+/// Each column is summed in row order onto its `out` value, as a row-by-row loop would, but a
+/// block of columns is held in registers across all the rows: 32 columns (four independent SIMD8
+/// sums) at a time, then 8, then the last few four at a time.
 enum ColumnSum {
     static func accumulate(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
-        for row in 0 ..< rows {
-            let xr = x + row &* cols
-            for j in 0 ..< cols { out[j] += xr[j] }
+        var j = 0
+        while j &+ 32 <= cols {
+            var s0 = load8(out, j), s1 = load8(out, j &+ 8), s2 = load8(out, j &+ 16), s3 = load8(out, j &+ 24)
+            var xr = x + j
+            for _ in 0 ..< rows {
+                s0 += load8(xr, 0)
+                s1 += load8(xr, 8)
+                s2 += load8(xr, 16)
+                s3 += load8(xr, 24)
+                xr += cols
+            }
+            store8(s0, out, j)
+            store8(s1, out, j &+ 8)
+            store8(s2, out, j &+ 16)
+            store8(s3, out, j &+ 24)
+            j &+= 32
+        }
+        while j &+ 8 <= cols {
+            var s = load8(out, j)
+            var xr = x + j
+            for _ in 0 ..< rows {
+                s += load8(xr, 0)
+                xr += cols
+            }
+            store8(s, out, j)
+            j &+= 8
+        }
+        // The last 1…7 columns four at a time in scalars; a group past the end repeats the last
+        // column, whose sum it then stores twice (the same value).
+        let last = cols &- 1
+        while j < cols {
+            let c0 = j, c1 = min(j &+ 1, last), c2 = min(j &+ 2, last), c3 = min(j &+ 3, last)
+            var s0 = out[c0], s1 = out[c1], s2 = out[c2], s3 = out[c3]
+            var xr = x
+            for _ in 0 ..< rows {
+                s0 += xr[c0]
+                s1 += xr[c1]
+                s2 += xr[c2]
+                s3 += xr[c3]
+                xr += cols
+            }
+            out[c3] = s3
+            out[c2] = s2
+            out[c1] = s1
+            out[c0] = s0
+            j &+= 4
         }
     }
 }
@@ -92,6 +125,14 @@ enum ColumnSum {
 /// out += x, element by element.
 enum Accumulate {
     static func add(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0 ..< count { out[i] += x[i] }
+        var i = 0
+        while i &+ 8 <= count {
+            store8(load8(out, i) + load8(x, i), out, i)
+            i &+= 8
+        }
+        while i < count {
+            out[i] += x[i]
+            i &+= 1
+        }
     }
 }

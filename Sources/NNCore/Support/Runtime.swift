@@ -2,11 +2,18 @@ import CBLAS
 
 /// Process-wide settings of the BLAS library underneath nncore.
 public enum Runtime {
-    /// The number of threads OpenBLAS uses for matrix products (a process-wide setting of
-    /// OpenBLAS; results are deterministic for a given count). Setting a value below 1 selects 1.
+    /// The number of threads a large matrix product uses: the calling thread plus workers of
+    /// nncore's own pool, each running OpenBLAS single-threaded on a block of the result
+    /// (see `WorkerPool`). Process-wide. It starts at OpenBLAS's own count (the cores, or
+    /// `OPENBLAS_NUM_THREADS`), and the first use sets OpenBLAS's process-wide thread count
+    /// to 1 — a host that uses the same OpenBLAS for its own products and wants them threaded
+    /// can set it back with `openblas_set_num_threads`; nncore's blocks then run threaded
+    /// inside OpenBLAS too. Values are clamped to 1...64. Results do not depend on the count:
+    /// each element of a product is computed by the same kernel over the same inner dimension
+    /// whichever thread computes it.
     public static var threadCount: Int {
-        get { Int(openblas_get_num_threads()) }
-        set { openblas_set_num_threads(Int32(clamping: max(1, newValue))) }
+        get { WorkerPool.shared.threadCount }
+        set { WorkerPool.shared.threadCount = newValue }
     }
 
     /// The OpenBLAS kernel in use (e.g. "Haswell"), for benchmark reports.

@@ -41,13 +41,18 @@ def library_version() -> str:
 
 
 def set_thread_count(threads: int) -> None:
-    """Sets how many threads the matrix products use (process-wide, an OpenBLAS setting).
-    Training is deterministic for a given seed and thread count."""
+    """Sets how many threads a large matrix product uses (process-wide; counts above 64
+    select 64). nncore splits large products over its own worker threads and runs OpenBLAS
+    single-threaded inside each block (its first product sets the process-wide OpenBLAS
+    count of the library it links to 1; NumPy's bundled OpenBLAS is a separate copy and is
+    not affected). Training is deterministic for a given seed and thread count.
+
+    Raises nncore.InvalidArgumentError for threads < 1."""
     _check(_lib().nn_set_thread_count(int(threads)))
 
 
 def get_thread_count() -> int:
-    """How many threads the matrix products use."""
+    """How many threads a large matrix product uses (see set_thread_count)."""
     return int(_lib().nn_get_thread_count())
 
 

@@ -1,0 +1,307 @@
+import CBLAS
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// nncore's own threads for matrix products.
+///
+/// OpenBLAS's threading splits every product statically over its threads and waits for the
+/// slowest; with another process on one core, each product waits for a descheduled worker
+/// (an M epoch ran at a third of its one-thread rate), and 0.3.21 allocates a job buffer on
+/// every threaded call. nncore therefore runs OpenBLAS single-threaded and splits a large
+/// product itself into chunks (row or column blocks of the result) that the calling thread and
+/// the pool's workers claim one at a time. A chunk nobody has claimed yet is taken by whoever
+/// is free — the caller included — so a descheduled worker costs at most the chunk it holds,
+/// and when no worker wakes the caller computes everything alone at the one-thread rate.
+///
+/// Workers wait for the next job spinning for a short while (about 0.2 ms, with the CPU's
+/// pause hint), then sleep on a condition variable; progress never depends on the spinning.
+/// One job runs at a time: a caller that finds the pool busy (another thread's product)
+/// computes its product alone, which is what it should do when every core is already busy.
+/// Results depend on the thread count at most, never on timing: a matrix product's elements
+/// are each computed by the same single-threaded OpenBLAS kernel over the same inner dimension
+/// whatever the blocks (so they equal the one-thread results bit for bit), and a one-row
+/// product (`sgemv`), whose rounding depends on where a block starts, is cut by its shape and
+/// the thread count alone and computed block by block also when it runs on the caller.
+///
+/// Thread safety: every method may be called from any thread.
+final class WorkerPool: @unchecked Sendable {
+    /// The process-wide pool, created on first use. Creating it sets OpenBLAS to one thread.
+    static let shared = WorkerPool()
+
+    /// The most threads the pool runs (the caller included).
+    static let maxThreads = 64
+
+    /// Total threads used for one product (the caller plus `threadCount − 1` workers).
+    var threadCount: Int {
+        get { requestedThreads.load(ordering: .relaxed) }
+        set { requestedThreads.store(min(max(1, newValue), WorkerPool.maxThreads), ordering: .relaxed) }
+    }
+
+    private let requestedThreads: Atomic<Int>
+    /// Set while a caller owns the pool for one job.
+    private let busy = Atomic<Bool>(false)
+    /// The generation of the newest job, read by spinning workers without the lock.
+    private let published = Atomic<Int>(0)
+    /// (generation << 16) | index of the next unclaimed chunk.
+    private let claim = Atomic<Int>(0)
+    /// Chunks of the current job that are done.
+    private let finished = Atomic<Int>(0)
+
+    // Guarded by `mutex`.
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let wake: UnsafeMutablePointer<pthread_cond_t>
+    private var job: Job? = nil
+    private var generation = 0
+    private var sleepers = 0
+    private var startedWorkers = 0
+
+    /// One posted product and how it is cut.
+    struct Job {
+        var product: Gemm
+        var splitRows: Bool
+        var chunkSize: Int
+        var chunks: Int
+        /// Workers with an index at or above this sit the job out.
+        var workers: Int
+
+        /// Computes the job on the calling thread with the same results as split: a matrix
+        /// product (`sgemm`, `sger`) in one call, since its elements do not depend on the blocks;
+        /// a one-row product chunk by chunk, since OpenBLAS's `sgemv` rounds the first elements of
+        /// a block differently depending on where the block starts.
+        func runAlone() {
+            if product.m == 1 {
+                for chunk in 0 ..< chunks { run(chunk: chunk) }
+            } else {
+                product.compute(rows: 0 ..< product.m, cols: 0 ..< product.n)
+            }
+        }
+
+        func run(chunk: Int) {
+            let start = chunk &* chunkSize
+            if splitRows {
+                product.compute(rows: start ..< min(start &+ chunkSize, product.m), cols: 0 ..< product.n)
+            } else {
+                product.compute(rows: 0 ..< product.m, cols: start ..< min(start &+ chunkSize, product.n))
+            }
+        }
+    }
+
+    private init() {
+        // Honour OPENBLAS_NUM_THREADS (or OpenBLAS's default: the number of cores) as the
+        // initial count, then keep OpenBLAS itself on one thread.
+        requestedThreads = Atomic(min(max(1, Int(openblas_get_num_threads())), WorkerPool.maxThreads))
+        openblas_set_num_threads(1)
+        mutex = .allocate(capacity: 1)
+        mutex.initialize(to: pthread_mutex_t())
+        pthread_mutex_init(mutex, nil)
+        wake = .allocate(capacity: 1)
+        wake.initialize(to: pthread_cond_t())
+        pthread_cond_init(wake, nil)
+    }
+
+    /// Products below this many multiply-adds run on the calling thread alone: handing them
+    /// out costs more than it saves.
+    static let parallelThreshold = 1 << 17
+    static let chunksPerThread: Int = { if let v = getenv("NNCORE_CPT") { return Int(atoi(v)) }; return 1 }()
+    static let finerThreshold: Int = { if let v = getenv("NNCORE_FT") { return Int(atoi(v)) }; return 1 << 22 }()
+    /// Chunk edges fall on multiples of this (OpenBLAS's register tiles are 4–16 wide).
+    static let chunkAlignment = 16
+
+    /// How `product` is cut for `threads` threads, or nil when it runs whole on the caller
+    /// (one thread, or too small to be worth handing out). Depends only on the shape and the
+    /// thread count.
+    func plan(_ product: Gemm, threads: Int) -> Job? {
+        let multiplyAdds = Double(product.m) * Double(product.n) * Double(max(product.k, 1))
+        guard threads > 1, multiplyAdds >= Double(WorkerPool.parallelThreshold) else { return nil }
+        // Cut the longer side of the result, so that the operand read by every chunk in full
+        // (and packed again by each) is the smaller one.
+        let splitRows = product.m >= product.n
+        let extent = splitRows ? product.m : product.n
+        let alignment = WorkerPool.chunkAlignment
+        let pieces = multiplyAdds >= Double(WorkerPool.finerThreshold) ? threads * WorkerPool.chunksPerThread : threads
+        let perThread = (extent + pieces - 1) / pieces
+        let chunkSize = (perThread + alignment - 1) / alignment * alignment
+        let chunks = (extent + chunkSize - 1) / chunkSize
+        guard chunks > 1 else { return nil }
+        return Job(product: product, splitRows: splitRows, chunkSize: chunkSize, chunks: chunks, workers: threads - 1)
+    }
+
+    /// Computes `product`, split over the pool's threads when it is large enough.
+    func perform(_ product: Gemm) {
+        guard let job = plan(product, threads: threadCount) else {
+            product.compute(rows: 0 ..< product.m, cols: 0 ..< product.n)
+            return
+        }
+        let start = WorkerPool.nanoseconds()
+        guard start >= serialUntil.load(ordering: .relaxed),
+              busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            job.runAlone()
+            return
+        }
+        let g = post(job)
+        work(job, generation: g)
+        let ownDone = WorkerPool.nanoseconds()
+        while finished.load(ordering: .acquiring) < job.chunks { nncore_cpu_relax() }
+        noteWait(WorkerPool.nanoseconds() &- ownDone, afterOwnWork: ownDone &- start)
+        busy.store(false, ordering: .releasing)
+    }
+
+    // Back-off when the workers are slow to finish (the caller owns these while `busy`).
+    private var consecutiveStalls = 0
+    /// Until this time (monotonic ns) products run on the calling thread alone.
+    private let serialUntil = Atomic<Int>(0)
+
+    /// A worker that holds a chunk but lost its core (another process runs there) makes the
+    /// caller wait for a whole scheduler time slice, milliseconds. When the caller waited longer
+    /// than its own share of the work took, products run on the caller alone for a while —
+    /// 2 ms, doubling with each consecutive stall up to 128 ms — and then the pool is tried again.
+    /// On an idle machine no stall happens and this costs two clock reads per product.
+    private func noteWait(_ waited: Int, afterOwnWork own: Int) {
+        guard waited > max(own, 50_000) else {
+            consecutiveStalls = 0
+            return
+        }
+        consecutiveStalls = min(consecutiveStalls + 1, 7)
+        serialUntil.store(WorkerPool.nanoseconds() &+ (1_000_000 << consecutiveStalls), ordering: .relaxed)
+    }
+
+    /// Publishes `job` to the workers (starting any that are missing) and returns its generation.
+    private func post(_ job: Job) -> Int {
+        pthread_mutex_lock(mutex)
+        while startedWorkers < job.workers { startWorker(index: startedWorkers); startedWorkers += 1 }
+        generation &+= 1
+        let g = generation
+        self.job = job
+        finished.store(0, ordering: .relaxed)
+        claim.store((g & 0xFFFF_FFFF_FFFF) << 16, ordering: .releasing)
+        published.store(g, ordering: .releasing)
+        if sleepers > 0 { pthread_cond_broadcast(wake) }
+        pthread_mutex_unlock(mutex)
+        return g
+    }
+
+    /// Claims and runs chunks of job `g` until none is left.
+    private func work(_ job: Job, generation g: Int) {
+        let tag = (g & 0xFFFF_FFFF_FFFF) << 16
+        var word = claim.load(ordering: .relaxed)
+        while word & ~0xFFFF == tag, word & 0xFFFF < job.chunks {
+            let (won, current) = claim.compareExchange(expected: word, desired: word &+ 1, ordering: .acquiringAndReleasing)
+            if won {
+                job.run(chunk: word & 0xFFFF)
+                finished.add(1, ordering: .releasing)
+                word = claim.load(ordering: .relaxed)
+            } else {
+                word = current
+            }
+        }
+    }
+
+    /// How long a worker spins for the next job before it sleeps, in nanoseconds.
+    static let spinNanoseconds = 200_000
+
+    private func workerLoop(index: Int) {
+        var seen = 0
+        while true {
+            if published.load(ordering: .acquiring) == seen {
+                let deadline = WorkerPool.nanoseconds() &+ WorkerPool.spinNanoseconds
+                var spins = 0
+                while published.load(ordering: .acquiring) == seen {
+                    nncore_cpu_relax()
+                    spins &+= 1
+                    if spins & 255 == 0, WorkerPool.nanoseconds() > deadline { break }
+                }
+            }
+            pthread_mutex_lock(mutex)
+            while generation == seen {
+                sleepers += 1
+                pthread_cond_wait(wake, mutex)
+                sleepers -= 1
+            }
+            seen = generation
+            let current = job
+            pthread_mutex_unlock(mutex)
+            if let current, index < current.workers { work(current, generation: seen) }
+        }
+    }
+
+    private func startWorker(index: Int) {
+        let context = UnsafeMutablePointer<(WorkerPool, Int)>.allocate(capacity: 1)
+        context.initialize(to: (self, index))
+        var thread = pthread_t()
+        let started = pthread_create(&thread, nil, { raw in
+            let context = raw!.assumingMemoryBound(to: (WorkerPool, Int).self)
+            let (pool, index) = context.move()
+            context.deallocate()
+            pool.workerLoop(index: index)
+            return nil
+        }, context)
+        if started == 0 {
+            pthread_detach(thread)
+        } else {
+            // No thread: its chunks are claimed by the caller instead.
+            context.deinitialize(count: 1)
+            context.deallocate()
+        }
+    }
+
+    private static func nanoseconds() -> Int {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return ts.tv_sec &* 1_000_000_000 &+ ts.tv_nsec
+    }
+}
+
+/// C = α·op(A)·op(B) + β·C, row-major (op = transpose or not), described by plain values so
+/// that it can be cut into blocks and handed to other threads without allocating. With `bias`,
+/// every row of C is first set to the bias row and the product is added on top (β is ignored).
+struct Gemm {
+    var transA = false, transB = false
+    /// op(A) is (m, k), op(B) is (k, n), C is (m, n).
+    var m: Int, n: Int, k: Int
+    var alpha: Float = 1, beta: Float = 0
+    var a: UnsafePointer<Float>, lda: Int
+    var b: UnsafePointer<Float>, ldb: Int
+    var c: UnsafeMutablePointer<Float>, ldc: Int
+    var bias: UnsafePointer<Float>? = nil
+
+    /// Computes the block `rows × cols` of C on the calling thread. One-row blocks go through
+    /// `sgemv` and rank-1 products (k = 1, accumulating) through `sger`.
+    func compute(rows: Range<Int>, cols: Range<Int>) {
+        let mm = rows.count, nn = cols.count
+        guard mm > 0, nn > 0 else { return }
+        let aBlock = transA ? a + rows.lowerBound : a + rows.lowerBound &* lda
+        let bBlock = transB ? b + cols.lowerBound &* ldb : b + cols.lowerBound
+        let cBlock = c + (rows.lowerBound &* ldc &+ cols.lowerBound)
+        var beta = self.beta
+        if let bias {
+            for r in 0 ..< mm { (cBlock + r &* ldc).update(from: bias + cols.lowerBound, count: nn) }
+            beta = 1
+        }
+        if mm == 1 {
+            // One row of C: a matrix-vector product over op(B).
+            let incA = Int32(transA ? lda : 1)
+            if transB {
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(nn), Int32(k), alpha, bBlock, Int32(ldb),
+                            aBlock, incA, beta, cBlock, 1)
+            } else {
+                cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(nn), alpha, bBlock, Int32(ldb),
+                            aBlock, incA, beta, cBlock, 1)
+            }
+        } else if k == 1 && beta == 1 {
+            // An outer product added to C.
+            cblas_sger(CblasRowMajor, Int32(mm), Int32(nn), alpha, aBlock, Int32(transA ? 1 : lda),
+                       bBlock, Int32(transB ? ldb : 1), cBlock, Int32(ldc))
+        } else {
+            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                        Int32(mm), Int32(nn), Int32(k), alpha, aBlock, Int32(lda), bBlock, Int32(ldb),
+                        beta, cBlock, Int32(ldc))
+        }
+    }
+
+    /// Computes all of C, on the worker pool when the product is large enough.
+    func perform() { WorkerPool.shared.perform(self) }
+}

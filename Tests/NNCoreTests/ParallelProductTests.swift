@@ -1,0 +1,133 @@
+// Matrix products split over nncore's worker pool: every transpose combination, awkward sizes,
+// one-row and rank-1 products, a broadcast bias, accumulation — checked against a Double
+// reference, and bitwise against the same product computed without the pool: on one thread
+// for matrix products (whose elements do not depend on the blocks), and block by block on the
+// caller for one-row products (what the pool does when it is busy). Training with 1 and 2
+// threads gives the same weights bit for bit.
+
+@testable import NNCore
+import Testing
+
+/// Changes the process-wide thread count: serialised, and other suites' results do not depend
+/// on the count (which is what this suite checks).
+@Suite(.serialized) struct ParallelProductTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        var transA: Bool, transB: Bool, m: Int, n: Int, k: Int, beta: Float, bias: Bool
+        var testDescription: String {
+            "\(transA ? "T" : "N")\(transB ? "T" : "N") m\(m) n\(n) k\(k) β\(beta)\(bias ? " bias" : "")"
+        }
+    }
+
+    static let cases: [Case] = [
+        Case(transA: false, transB: false, m: 128, n: 256, k: 784, beta: 0, bias: true),    // forward, split by columns
+        Case(transA: true, transB: false, m: 784, n: 256, k: 128, beta: 1, bias: false),    // weight gradient, by rows
+        Case(transA: false, transB: true, m: 128, n: 784, k: 256, beta: 1, bias: false),    // input gradient
+        Case(transA: true, transB: true, m: 333, n: 97, k: 130, beta: 0.5, bias: false),
+        Case(transA: false, transB: false, m: 1, n: 1000, k: 700, beta: 0, bias: true),     // one row: sgemv, split
+        Case(transA: true, transB: true, m: 1, n: 600, k: 500, beta: 1, bias: false),       // one row, strided A
+        Case(transA: true, transB: false, m: 700, n: 300, k: 1, beta: 1, bias: false),      // rank 1: sger
+        Case(transA: false, transB: false, m: 517, n: 3, k: 100, beta: 0, bias: true),      // narrow result
+        Case(transA: false, transB: false, m: 17, n: 19, k: 23, beta: 0, bias: false),      // below the threshold
+    ]
+
+    /// Values drawn from the test generator, in [-1, 1).
+    static func random(_ count: Int, seed: UInt64) -> [Float] {
+        var g = RandomGenerator(seed: seed)
+        return (0 ..< count).map { _ in g.nextUnitFloat() * 2 - 1 }
+    }
+
+    /// C = op(A)·op(B) + β·C (+ bias) in Double, straight from the definition.
+    static func reference(_ c: Case, a: [Float], b: [Float], c0: [Float], bias: [Float]) -> [Double] {
+        let lda = c.transA ? c.m : c.k, ldb = c.transB ? c.k : c.n
+        var out = [Double](repeating: 0, count: c.m * c.n)
+        for i in 0 ..< c.m {
+            for j in 0 ..< c.n {
+                var sum = 0.0
+                for p in 0 ..< c.k {
+                    let av = c.transA ? a[p * lda + i] : a[i * lda + p]
+                    let bv = c.transB ? b[j * ldb + p] : b[p * ldb + j]
+                    sum += Double(av) * Double(bv)
+                }
+                out[i * c.n + j] = sum + (c.bias ? Double(bias[j]) : Double(c.beta) * Double(c0[i * c.n + j]))
+            }
+        }
+        return out
+    }
+
+    /// Runs the case's product with `threads` threads; `alone` computes the pool's plan on the
+    /// calling thread instead (the busy-pool path).
+    static func run(_ c: Case, a: [Float], b: [Float], c0: [Float], bias: [Float], threads: Int, alone: Bool = false) -> [Float] {
+        let saved = Runtime.threadCount
+        Runtime.threadCount = threads
+        defer { Runtime.threadCount = saved }
+        var out = c0
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                bias.withUnsafeBufferPointer { biasp in
+                    out.withUnsafeMutableBufferPointer { cp in
+                        let product = Gemm(transA: c.transA, transB: c.transB, m: c.m, n: c.n, k: c.k, beta: c.beta,
+                                           a: ap.baseAddress!, lda: c.transA ? c.m : c.k, b: bp.baseAddress!,
+                                           ldb: c.transB ? c.k : c.n, c: cp.baseAddress!, ldc: c.n,
+                                           bias: c.bias ? biasp.baseAddress! : nil)
+                        if alone, let job = WorkerPool.shared.plan(product, threads: threads) {
+                            job.runAlone()
+                        } else {
+                            product.perform()
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    @Test(arguments: cases) func splitProductMatchesReferenceAndUnsplitProduct(_ c: Case) throws {
+        let a = Self.random(c.m * c.k, seed: 1), b = Self.random(c.k * c.n, seed: 2)
+        let c0 = Self.random(c.m * c.n, seed: 3), bias = Self.random(c.n, seed: 4)
+        let expected = Self.reference(c, a: a, b: b, c0: c0, bias: bias)
+        let serial = Self.run(c, a: a, b: b, c0: c0, bias: bias, threads: 1)
+        for threads in [2, 3, 8] {
+            let parallel = Self.run(c, a: a, b: b, c0: c0, bias: bias, threads: threads)
+            let unsplit = c.m == 1 ? Self.run(c, a: a, b: b, c0: c0, bias: bias, threads: threads, alone: true) : serial
+            #expect(parallel.map(\.bitPattern) == unsplit.map(\.bitPattern), "\(threads) threads differ from the unsplit product")
+            var worst = 0.0
+            for i in expected.indices {
+                worst = max(worst, abs(Double(parallel[i]) - expected[i]) / (1 + abs(expected[i])))
+            }
+            // float32 sums of up to 784 products of values below 1: well within 1e-4 relative.
+            #expect(worst < 1e-4, "largest relative error \(worst) with \(threads) threads")
+        }
+    }
+
+    @Test func trainingGivesTheSameWeightsOnOneAndTwoThreads() throws {
+        let rows = 600, width = 300
+        let x = Self.random(rows * width, seed: 7)
+        let labels = (0 ..< rows).map { (Int(x[$0 * width] * 1000) & 0xFFFF) % 5 }
+        let data = try Dataset(inputs: Matrix(rows: rows, cols: width, values: x), labels: labels)
+        func train(threads: Int) throws -> [Float] {
+            let saved = Runtime.threadCount
+            Runtime.threadCount = threads
+            defer { Runtime.threadCount = saved }
+            var model = try Model(inputs: width, layers: [.dense(units: 256, activation: .relu),
+                                                          .dense(units: 128, activation: .relu), .dense(units: 5)], seed: 3)
+            try model.fit(data, options: trainingOptions {
+                $0.epochs = 2; $0.batchSize = 128; $0.optimizer = .momentum(0.9); $0.learningRate = 0.01
+            })
+            return model.parameters
+        }
+        let one = try train(threads: 1), two = try train(threads: 2)
+        #expect(one.count == 300 * 256 + 256 + 256 * 128 + 128 + 128 * 5 + 5)
+        #expect(one.map(\.bitPattern) == two.map(\.bitPattern))
+    }
+
+    @Test func threadCountIsClampedAndRestored() {
+        let saved = Runtime.threadCount
+        defer { Runtime.threadCount = saved }
+        Runtime.threadCount = 0
+        #expect(Runtime.threadCount == 1)
+        Runtime.threadCount = 1000
+        #expect(Runtime.threadCount == WorkerPool.maxThreads)
+        Runtime.threadCount = 2
+        #expect(Runtime.threadCount == 2)
+    }
+}
