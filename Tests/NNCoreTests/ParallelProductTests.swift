@@ -23,7 +23,9 @@ import Testing
         Case(transA: true, transB: false, m: 784, n: 256, k: 128, beta: 1, bias: false),    // weight gradient, by rows
         Case(transA: false, transB: true, m: 128, n: 784, k: 256, beta: 1, bias: false),    // input gradient
         Case(transA: true, transB: true, m: 333, n: 97, k: 130, beta: 0.5, bias: false),
-        Case(transA: false, transB: false, m: 1, n: 1000, k: 700, beta: 0, bias: true),     // one row: sgemv, split
+        Case(transA: false, transB: false, m: 1, n: 1000, k: 700, beta: 0, bias: true),     // one row: sgemv, split along k
+        Case(transA: false, transB: false, m: 1, n: 256, k: 784, beta: 1, bias: false),     // one row, accumulating
+        Case(transA: true, transB: false, m: 1, n: 5000, k: 90, beta: 0, bias: false),      // one row, too wide for scratch
         Case(transA: true, transB: true, m: 1, n: 600, k: 500, beta: 1, bias: false),       // one row, strided A
         Case(transA: true, transB: false, m: 700, n: 300, k: 1, beta: 1, bias: false),      // rank 1: sger
         Case(transA: false, transB: false, m: 517, n: 3, k: 100, beta: 0, bias: true),      // narrow result
@@ -55,12 +57,16 @@ import Testing
     }
 
     /// Runs the case's product with `threads` threads; `alone` computes the pool's plan on the
-    /// calling thread instead (the busy-pool path).
+    /// calling thread instead (the busy-pool path). One-row products get the scratch a graph
+    /// node provides (NaN-filled, so that a part that is read before it is written shows).
     static func run(_ c: Case, a: [Float], b: [Float], c0: [Float], bias: [Float], threads: Int, alone: Bool = false) -> [Float] {
         let saved = Runtime.threadCount
         Runtime.threadCount = threads
         defer { Runtime.threadCount = saved }
         var out = c0
+        let scratch = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, Gemm.scratchCount(columns: c.n)))
+        scratch.initialize(repeating: .nan)
+        defer { scratch.deallocate() }
         a.withUnsafeBufferPointer { ap in
             b.withUnsafeBufferPointer { bp in
                 bias.withUnsafeBufferPointer { biasp in
@@ -68,7 +74,8 @@ import Testing
                         let product = Gemm(transA: c.transA, transB: c.transB, m: c.m, n: c.n, k: c.k, beta: c.beta,
                                            a: ap.baseAddress!, lda: c.transA ? c.m : c.k, b: bp.baseAddress!,
                                            ldb: c.transB ? c.k : c.n, c: cp.baseAddress!, ldc: c.n,
-                                           bias: c.bias ? biasp.baseAddress! : nil)
+                                           bias: c.bias ? biasp.baseAddress! : nil,
+                                           scratch: Gemm.scratchCount(columns: c.n) > 0 ? scratch.baseAddress : nil)
                         if alone, let job = WorkerPool.shared.plan(product, threads: threads) {
                             job.runAlone()
                         } else {
@@ -79,6 +86,26 @@ import Testing
             }
         }
         return out
+    }
+
+    /// One-row products with an untransposed B are cut along k (when the node has scratch).
+    @Test func oneRowProductsAreCutAlongTheInnerDimension() throws {
+        let x = Self.random(784, seed: 1), w = Self.random(784 * 256, seed: 2)
+        var y = [Float](repeating: 0, count: 256), scratch = [Float](repeating: 0, count: Gemm.scratchCount(columns: 256))
+        try x.withUnsafeBufferPointer { xp in
+            try w.withUnsafeBufferPointer { wp in
+                try y.withUnsafeMutableBufferPointer { yp in
+                    try scratch.withUnsafeMutableBufferPointer { sp in
+                        var product = Gemm(m: 1, n: 256, k: 784, a: xp.baseAddress!, lda: 784, b: wp.baseAddress!, ldb: 256,
+                                           c: yp.baseAddress!, ldc: 256, scratch: sp.baseAddress!)
+                        let job = try #require(WorkerPool.shared.plan(product, threads: 2))
+                        #expect(job.cut == .inner && job.chunks == 2)
+                        product.scratch = nil
+                        #expect(WorkerPool.shared.plan(product, threads: 2)?.cut == .cols)
+                    }
+                }
+            }
+        }
     }
 
     @Test(arguments: cases) func splitProductMatchesReferenceAndUnsplitProduct(_ c: Case) throws {

@@ -13,9 +13,10 @@ extension Graph {
         case .input, .parameter, .constant:
             break
         case .matmul:
-            MatMul.forward(a: val(r.a), b: val(r.b), c: y, m: n, k: records[r.a].cols, n: cols)
+            MatMul.forward(a: val(r.a), b: val(r.b), c: y, m: n, k: records[r.a].cols, n: cols, scratch: r.auxiliary)
         case .affine:
-            Affine.forward(x: val(r.a), w: val(r.b), bias: val(r.c), y: y, m: n, k: records[r.a].cols, n: cols)
+            Affine.forward(x: val(r.a), w: val(r.b), bias: val(r.c), y: y, m: n, k: records[r.a].cols, n: cols,
+                           scratch: r.auxiliary)
         case .biasAdd:
             BiasAdd.forward(x: val(r.a), bias: val(r.b), y: y, rows: n, cols: cols)
         case .add, .sub, .mul:

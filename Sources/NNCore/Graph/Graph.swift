@@ -212,6 +212,8 @@ public final class Graph {
     private func auxiliaryCount(_ r: Record) -> Int {
         switch r.op {
         case .dropout: return r.rows * r.cols                       // the mask, (rows, cols)
+        case .matmul, .affine where r.batched || r.rows == 1:
+            return Gemm.scratchCount(columns: r.cols)               // partial sums of a split one-row product
         case .softmaxCrossEntropy: return records[r.a].rows * records[r.a].cols  // probabilities
         default: return 0
         }

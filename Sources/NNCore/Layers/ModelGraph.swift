@@ -147,30 +147,24 @@ final class ModelGraph: @unchecked Sendable {
     }
 
     /// Copies `count` consecutive rows starting at `first` (inference: no targets).
+    /// - Throws: `.nonFiniteValue` naming the first NaN or ±∞, before anything is written.
     func loadInputs(_ inputs: UnsafePointer<Float>, first: Int, count: Int, cols: Int, standardization: Standardization?) throws {
         try graph.setBatchSize(count)
         let x = graph.valuePointer(input.id)
         let source = inputs + first &* cols
+        let total = count &* cols
+        try Model.requireFinite(UnsafeBufferPointer(start: source, count: total), count: total, cols: cols, firstRow: first)
         if let s = standardization {
-            for r in 0 ..< count {
-                let src = source + r &* cols, dst = x + r &* cols
-                for j in 0 ..< cols {
-                    let v = src[j]
-                    guard v.isFinite else {
-                        throw NNError(.nonFiniteValue, "input row \(first + r), column \(j) is \(v)")
+            s.mean.withUnsafeBufferPointer { mean in
+                s.scale.withUnsafeBufferPointer { scale in
+                    for r in 0 ..< count {
+                        let src = source + r &* cols, dst = x + r &* cols
+                        for j in 0 ..< cols { dst[j] = (src[j] - mean[j]) / scale[j] }
                     }
-                    dst[j] = (v - s.mean[j]) / s.scale[j]
                 }
             }
         } else {
-            let total = count &* cols
-            for i in 0 ..< total {
-                let v = source[i]
-                guard v.isFinite else {
-                    throw NNError(.nonFiniteValue, "input row \(first + i / cols), column \(i % cols) is \(v)")
-                }
-                x[i] = v
-            }
+            x.update(from: source, count: total)
         }
     }
 

@@ -5,9 +5,11 @@ import CBLAS
 /// C = A·B through OpenBLAS (`Gemm`: `sgemm`, `sgemv` for one row, split over the worker pool
 /// when large).
 enum MatMul {
-    /// a (m, k), b (k, n) → c (m, n).
-    static func forward(a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, m: Int, k: Int, n: Int) {
-        Gemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: c, ldc: n).perform()
+    /// a (m, k), b (k, n) → c (m, n). `scratch` (see `Gemm.scratch`) lets a one-row product be
+    /// split along k.
+    static func forward(a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, m: Int, k: Int, n: Int,
+                        scratch: UnsafeMutablePointer<Float>? = nil) {
+        Gemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: c, ldc: n, scratch: scratch).perform()
     }
 
     /// da (m, k) += dc·bᵀ; db (k, n) += aᵀ·dc.
@@ -27,8 +29,8 @@ enum Affine {
     /// x (m, k), w (k, n), bias (1, n) → y (m, n). The bias is broadcast into each block of y
     /// just before the product accumulates on top of it (β = 1), while the block is in cache.
     static func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                        y: UnsafeMutablePointer<Float>, m: Int, k: Int, n: Int) {
-        Gemm(m: m, n: n, k: k, a: x, lda: k, b: w, ldb: n, c: y, ldc: n, bias: bias).perform()
+                        y: UnsafeMutablePointer<Float>, m: Int, k: Int, n: Int, scratch: UnsafeMutablePointer<Float>? = nil) {
+        Gemm(m: m, n: n, k: k, a: x, lda: k, b: w, ldb: n, c: y, ldc: n, bias: bias, scratch: scratch).perform()
     }
 
     /// dx (m, k) += dy·Wᵀ; dW (k, n) += xᵀ·dy; dbias (1, n) += column sums of dy.

@@ -90,3 +90,22 @@ func scaleInPlace(_ p: UnsafeMutablePointer<Float>, count: Int, by s: Float) {
         i &+= 1
     }
 }
+
+/// Whether every one of `count` floats is finite (no NaN, no ±∞): x·0 is 0 for finite x and NaN
+/// otherwise, and a NaN lane stays NaN through the sums.
+@inline(__always)
+func allFinite(_ x: UnsafePointer<Float>, count: Int) -> Bool {
+    var a0 = Float8(), a1 = Float8()
+    var i = 0
+    while i &+ 16 <= count {
+        a0 += load8(x, i) * 0
+        a1 += load8(x, i &+ 8) * 0
+        i &+= 16
+    }
+    var tail: Float = 0
+    while i < count {
+        tail += x[i] * 0
+        i &+= 1
+    }
+    return ((a0 + a1).sum() + tail) == 0
+}

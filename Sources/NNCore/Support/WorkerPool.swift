@@ -61,8 +61,19 @@ final class WorkerPool: @unchecked Sendable {
 
     /// One posted product and how it is cut.
     struct Job {
+        /// Which dimension the blocks divide.
+        enum Cut {
+            /// Row blocks of C.
+            case rows
+            /// Column blocks of C.
+            case cols
+            /// Blocks of the inner dimension of a one-row product: block 0 adds its part to C,
+            /// block i > 0 writes its part to `product.scratch` row i − 1, and `finish()` adds
+            /// those rows to C in order.
+            case inner
+        }
         var product: Gemm
-        var splitRows: Bool
+        var cut: Cut
         var chunkSize: Int
         var chunks: Int
         /// Workers with an index at or above this sit the job out.
@@ -70,22 +81,40 @@ final class WorkerPool: @unchecked Sendable {
 
         /// Computes the job on the calling thread with the same results as split: a matrix
         /// product (`sgemm`, `sger`) in one call, since its elements do not depend on the blocks;
-        /// a one-row product chunk by chunk, since OpenBLAS's `sgemv` rounds the first elements of
-        /// a block differently depending on where the block starts.
+        /// a one-row product block by block, since OpenBLAS's `sgemv` rounds the first elements of
+        /// a block differently depending on where the block starts, and inner blocks change the
+        /// order of the sums.
         func runAlone() {
             if product.m == 1 {
                 for chunk in 0 ..< chunks { run(chunk: chunk) }
+                finish()
             } else {
-                product.compute(rows: 0 ..< product.m, cols: 0 ..< product.n)
+                product.compute(rows: 0 ..< product.m, cols: 0 ..< product.n, inner: 0 ..< product.k)
             }
         }
 
         func run(chunk: Int) {
             let start = chunk &* chunkSize
-            if splitRows {
-                product.compute(rows: start ..< min(start &+ chunkSize, product.m), cols: 0 ..< product.n)
-            } else {
-                product.compute(rows: 0 ..< product.m, cols: start ..< min(start &+ chunkSize, product.n))
+            switch cut {
+            case .rows:
+                product.compute(rows: start ..< min(start &+ chunkSize, product.m), cols: 0 ..< product.n, inner: 0 ..< product.k)
+            case .cols:
+                product.compute(rows: 0 ..< product.m, cols: start ..< min(start &+ chunkSize, product.n), inner: 0 ..< product.k)
+            case .inner:
+                let inner = start ..< min(start &+ chunkSize, product.k)
+                if chunk == 0 {
+                    product.compute(rows: 0 ..< 1, cols: 0 ..< product.n, inner: inner)
+                } else {
+                    product.computePart(inner: inner, into: product.scratch! + (chunk &- 1) &* product.n)
+                }
+            }
+        }
+
+        /// After every block is done: adds the inner blocks' parts to C, in block order.
+        func finish() {
+            guard cut == .inner else { return }
+            for chunk in 1 ..< chunks {
+                Accumulate.add(product.scratch! + (chunk &- 1) &* product.n, into: product.c, count: product.n)
             }
         }
     }
@@ -106,8 +135,9 @@ final class WorkerPool: @unchecked Sendable {
     /// Products below this many multiply-adds run on the calling thread alone: handing them
     /// out costs more than it saves.
     static let parallelThreshold = 1 << 17
-    static let chunksPerThread: Int = { if let v = getenv("NNCORE_CPT") { return Int(atoi(v)) }; return 1 }()
-    static let finerThreshold: Int = { if let v = getenv("NNCORE_FT") { return Int(atoi(v)) }; return 1 << 22 }()
+    /// The same for one-row products, which read each weight once and are bound by memory:
+    /// splitting them puts half the weights in each core's cache.
+    static let rowThreshold = 1 << 15
     /// Chunk edges fall on multiples of this (OpenBLAS's register tiles are 4–16 wide).
     static let chunkAlignment = 16
 
@@ -116,24 +146,34 @@ final class WorkerPool: @unchecked Sendable {
     /// thread count.
     func plan(_ product: Gemm, threads: Int) -> Job? {
         let multiplyAdds = Double(product.m) * Double(product.n) * Double(max(product.k, 1))
-        guard threads > 1, multiplyAdds >= Double(WorkerPool.parallelThreshold) else { return nil }
-        // Cut the longer side of the result, so that the operand read by every chunk in full
-        // (and packed again by each) is the smaller one.
-        let splitRows = product.m >= product.n
-        let extent = splitRows ? product.m : product.n
+        let threshold = product.m == 1 ? WorkerPool.rowThreshold : WorkerPool.parallelThreshold
+        guard threads > 1, multiplyAdds >= Double(threshold) else { return nil }
+        let cut: Job.Cut, extent: Int
+        if product.m == 1, !product.transB, product.scratch != nil, threads <= Gemm.maxInnerBlocks {
+            // y = x·W with W (k, n) row-major: inner blocks read contiguous rows of W (column
+            // blocks would read strided pieces of every row).
+            cut = .inner
+            extent = product.k
+        } else {
+            // Cut the longer side of the result, so that the operand read by every chunk in full
+            // (and packed again by each) is the smaller one.
+            cut = product.m >= product.n ? .rows : .cols
+            extent = cut == .rows ? product.m : product.n
+        }
+        // One block per thread: finer blocks balance a slow worker better but repack the shared
+        // operand more often, which measured slower on net M both idle and with a busy core.
         let alignment = WorkerPool.chunkAlignment
-        let pieces = multiplyAdds >= Double(WorkerPool.finerThreshold) ? threads * WorkerPool.chunksPerThread : threads
-        let perThread = (extent + pieces - 1) / pieces
+        let perThread = (extent + threads - 1) / threads
         let chunkSize = (perThread + alignment - 1) / alignment * alignment
         let chunks = (extent + chunkSize - 1) / chunkSize
         guard chunks > 1 else { return nil }
-        return Job(product: product, splitRows: splitRows, chunkSize: chunkSize, chunks: chunks, workers: threads - 1)
+        return Job(product: product, cut: cut, chunkSize: chunkSize, chunks: chunks, workers: threads - 1)
     }
 
     /// Computes `product`, split over the pool's threads when it is large enough.
     func perform(_ product: Gemm) {
         guard let job = plan(product, threads: threadCount) else {
-            product.compute(rows: 0 ..< product.m, cols: 0 ..< product.n)
+            product.compute(rows: 0 ..< product.m, cols: 0 ..< product.n, inner: 0 ..< product.k)
             return
         }
         let start = WorkerPool.nanoseconds()
@@ -146,6 +186,7 @@ final class WorkerPool: @unchecked Sendable {
         work(job, generation: g)
         let ownDone = WorkerPool.nanoseconds()
         while finished.load(ordering: .acquiring) < job.chunks { nncore_cpu_relax() }
+        job.finish()
         noteWait(WorkerPool.nanoseconds() &- ownDone, afterOwnWork: ownDone &- start)
         busy.store(false, ordering: .releasing)
     }
@@ -267,14 +308,24 @@ struct Gemm {
     var b: UnsafePointer<Float>, ldb: Int
     var c: UnsafeMutablePointer<Float>, ldc: Int
     var bias: UnsafePointer<Float>? = nil
+    /// Room for (maxInnerBlocks − 1) × n floats, which lets a one-row product be cut along its
+    /// inner dimension (nil: it is cut by columns instead).
+    var scratch: UnsafeMutablePointer<Float>? = nil
 
-    /// Computes the block `rows × cols` of C on the calling thread. One-row blocks go through
-    /// `sgemv` and rank-1 products (k = 1, accumulating) through `sger`.
-    func compute(rows: Range<Int>, cols: Range<Int>) {
-        let mm = rows.count, nn = cols.count
+    /// The most inner blocks a one-row product is cut into (the scratch a node provides).
+    static let maxInnerBlocks = 8
+    /// Scratch floats a graph node provides for products with `n` output columns (none for
+    /// very wide outputs, which are cut by columns).
+    static func scratchCount(columns n: Int) -> Int { n <= 4096 ? (maxInnerBlocks - 1) * n : 0 }
+
+    /// Computes the block `rows × cols` of C over the inner indices `inner` on the calling
+    /// thread. One-row blocks go through `sgemv` and rank-1 products (k = 1, accumulating)
+    /// through `sger`.
+    func compute(rows: Range<Int>, cols: Range<Int>, inner: Range<Int>) {
+        let mm = rows.count, nn = cols.count, kk = inner.count
         guard mm > 0, nn > 0 else { return }
-        let aBlock = transA ? a + rows.lowerBound : a + rows.lowerBound &* lda
-        let bBlock = transB ? b + cols.lowerBound &* ldb : b + cols.lowerBound
+        let aBlock = transA ? a + (inner.lowerBound &* lda &+ rows.lowerBound) : a + (rows.lowerBound &* lda &+ inner.lowerBound)
+        let bBlock = transB ? b + (cols.lowerBound &* ldb &+ inner.lowerBound) : b + (inner.lowerBound &* ldb &+ cols.lowerBound)
         let cBlock = c + (rows.lowerBound &* ldc &+ cols.lowerBound)
         var beta = self.beta
         if let bias {
@@ -285,21 +336,30 @@ struct Gemm {
             // One row of C: a matrix-vector product over op(B).
             let incA = Int32(transA ? lda : 1)
             if transB {
-                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(nn), Int32(k), alpha, bBlock, Int32(ldb),
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(nn), Int32(kk), alpha, bBlock, Int32(ldb),
                             aBlock, incA, beta, cBlock, 1)
             } else {
-                cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(nn), alpha, bBlock, Int32(ldb),
+                cblas_sgemv(CblasRowMajor, CblasTrans, Int32(kk), Int32(nn), alpha, bBlock, Int32(ldb),
                             aBlock, incA, beta, cBlock, 1)
             }
-        } else if k == 1 && beta == 1 {
+        } else if kk == 1 && beta == 1 {
             // An outer product added to C.
             cblas_sger(CblasRowMajor, Int32(mm), Int32(nn), alpha, aBlock, Int32(transA ? 1 : lda),
                        bBlock, Int32(transB ? ldb : 1), cBlock, Int32(ldc))
         } else {
             cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                        Int32(mm), Int32(nn), Int32(k), alpha, aBlock, Int32(lda), bBlock, Int32(ldb),
+                        Int32(mm), Int32(nn), Int32(kk), alpha, aBlock, Int32(lda), bBlock, Int32(ldb),
                         beta, cBlock, Int32(ldc))
         }
+    }
+
+    /// α·a[inner]·B[inner, :] of a one-row, untransposed-B product, written (not added) to `out`.
+    func computePart(inner: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        var part = self
+        part.c = out
+        part.beta = 0
+        part.bias = nil
+        part.compute(rows: 0 ..< 1, cols: 0 ..< n, inner: inner)
     }
 
     /// Computes all of C, on the worker pool when the product is large enough.
