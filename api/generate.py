@@ -189,7 +189,15 @@ CTYPE = {
 }
 
 
-def ctype(t, spec):
+# Function arguments that point at float or int32 arrays are declared void *: ctypes then takes
+# a plain address (array.ctypes.data, the fast path the binding uses for predictions) as well as
+# ctypes pointers and arrays. Struct fields and callbacks keep the typed pointers.
+ARRAY_ARGUMENT = {"const float *", "float *", "const int32_t *", "int32_t *"}
+
+
+def ctype(t, spec, argument=False):
+    if argument and t in ARRAY_ARGUMENT:
+        return "ctypes.c_void_p"
     if t in CTYPE:
         return CTYPE[t]
     bare = t.replace("const ", "").replace("*", "").strip()
@@ -233,7 +241,7 @@ def python(spec):
     out.append("# name: (restype, [argtypes])")
     out.append("FUNCTIONS = {")
     for function in spec["functions"]:
-        args = ", ".join(ctype(p["type"], spec) for p in function["params"])
+        args = ", ".join(ctype(p["type"], spec, argument=True) for p in function["params"])
         out.append(f"    {function['name']!r}: ({ctype(function['returns'], spec)}, [{args}]),")
     out.append("}")
     out.append("")

@@ -394,16 +394,19 @@ class Model:
         code = _activation_code(activation)
         a = DEFAULT_ALPHA.get(code, 0.0) if alpha is None else float(alpha)
         check(lib().nn_model_add_dense(self._live(), _count(units, "units"), code, a))
+        self._width = None
         return self
 
     def maxout(self, units: int, pieces: int = 2) -> "Model":
         """Appends a maxout layer (max over ``pieces`` linear pieces per unit) and returns the model."""
         check(lib().nn_model_add_maxout(self._live(), _count(units, "units"), _count(pieces, "pieces")))
+        self._width = None
         return self
 
     def dropout(self, rate: float) -> "Model":
         """Appends an inverted-dropout layer (active during training only) and returns the model."""
         check(lib().nn_model_add_dropout(self._live(), float(rate)))
+        self._width = None
         return self
 
     def loss(self, loss: Union[str, int]) -> "Model":
@@ -780,17 +783,31 @@ class Model:
 
     # ---- inference ---------------------------------------------------------------------------
 
+    # (handle, output width) of the last query: the width changes only when a layer is added
+    # (dense, maxout and dropout reset it), so predictions skip asking the C library for it.
+    _width: Optional[tuple] = None
+
+    def _output_width(self, handle: int) -> int:
+        cached = self._width
+        if cached is not None and cached[0] == handle:
+            return cached[1]
+        width = int(self._info().output_width)
+        self._width = (handle, width)
+        return width
+
     def _infer(self, function, X, out, dtype, columns: bool):
+        # The per-call path is kept short: it is most of a one-row prediction's time from Python.
         handle = self._live()
         X = as_inputs(X)
         rows, cols = X.shape
-        shape = (rows, self._info().output_width) if columns else (rows,)
+        shape = (rows, self._output_width(handle)) if columns else (rows,)
         if out is None:
             out = np.empty(shape, dtype=dtype)
         else:
             check_out(out, shape, dtype)
-        pointer = float_ptr(out) if dtype == np.float32 else int32_ptr(out)
-        check(function(handle, float_ptr(X), rows, cols, pointer, out.size))
+        status = function(handle, X.ctypes.data, rows, cols, out.ctypes.data, out.size)
+        if status:
+            check(status)
         return out
 
     def predict(self, X, *, out: Optional[np.ndarray] = None) -> np.ndarray:

@@ -187,6 +187,19 @@ def test_zero_rows_predict_nothing(trained_spiral):
     assert trained_spiral.predict(np.empty((0, 2), np.float32)).shape == (0, 3)
 
 
+def test_prediction_shape_follows_layers_added_after_a_prediction():
+    # The binding caches the output width between predictions; adding a layer must reset it.
+    model = nncore.Model(4).dense(6, "relu")
+    x = np.ones((2, 4), np.float32)
+    assert model.predict(x).shape == (2, 6)
+    model.dense(3)
+    assert model.predict(x).shape == (2, 3)
+    model.maxout(5, pieces=2)
+    assert model.predict(x).shape == (2, 5)
+    with pytest.raises(nncore.ShapeMismatchError):
+        model.predict(x, out=np.empty((2, 3), np.float32))
+
+
 def test_evaluate_matches_the_training_statistics(trained_spiral, spiral):
     X, y = spiral
     result = trained_spiral.evaluate(X, y)
