@@ -3,7 +3,6 @@
 
 extension Graph {
     @inline(__always) private func val(_ id: Int) -> UnsafeMutablePointer<Float> { records[id].value! }
-    @inline(__always) private func grad(_ id: Int) -> UnsafeMutablePointer<Float>? { records[id].gradient }
 
     func forwardNode(_ i: Int) throws {
         let r = records[i]
@@ -58,18 +57,31 @@ extension Graph {
         }
     }
 
+    /// Applies node `i`'s chain rule to its inputs' gradients. Kernels that can overwrite get
+    /// `gradientDestination` (the first contribution of the pass overwrites); the others add to
+    /// a buffer `accumulatingGradient` has zeroed if needed.
     func backwardNode(_ i: Int) {
         let r = records[i]
         let y = r.value!, dy = r.gradient!
         let n = activeRows(i), cols = r.cols
+        @inline(__always) func grad(_ id: Int) -> UnsafeMutablePointer<Float>? { accumulatingGradient(id) }
         switch r.op {
         case .input, .parameter, .constant:
             break
         case .matmul:
-            MatMul.backward(a: val(r.a), b: val(r.b), dc: dy, da: grad(r.a), db: grad(r.b), m: n, k: records[r.a].cols, n: cols)
+            let da = gradientDestination(r.a)
+            MatMul.backward(a: val(r.a), b: val(r.b), dc: dy, da: da?.0, db: nil, m: n, k: records[r.a].cols, n: cols,
+                            accumulateA: da?.accumulate ?? true)
+            let db = gradientDestination(r.b)
+            MatMul.backward(a: val(r.a), b: val(r.b), dc: dy, da: nil, db: db?.0, m: n, k: records[r.a].cols, n: cols,
+                            accumulateB: db?.accumulate ?? true)
         case .affine:
-            Affine.backward(x: val(r.a), w: val(r.b), dy: dy, dx: grad(r.a), dw: grad(r.b), dbias: grad(r.c),
-                            m: n, k: records[r.a].cols, n: cols)
+            let dx = gradientDestination(r.a)
+            let dw = gradientDestination(r.b)
+            let dbias = gradientDestination(r.c)
+            Affine.backward(x: val(r.a), w: val(r.b), dy: dy, dx: dx?.0, dw: dw?.0, dbias: dbias?.0,
+                            m: n, k: records[r.a].cols, n: cols, accumulateX: dx?.accumulate ?? true,
+                            accumulateW: dw?.accumulate ?? true, accumulateBias: dbias?.accumulate ?? true)
         case .biasAdd:
             BiasAdd.backward(dy: dy, dx: grad(r.a), dbias: grad(r.b), rows: n, cols: cols)
         case .add, .sub, .mul:
@@ -84,7 +96,9 @@ extension Graph {
         case .log:
             if let dx = grad(r.a) { Log.backward(x: val(r.a), dy: dy, dx: dx, count: n &* cols) }
         case .activation(let f):
-            if let dx = grad(r.a) { ActivationKernel.backward(f, x: val(r.a), y: y, dy: dy, dx: dx, count: n &* cols) }
+            if let (dx, accumulate) = gradientDestination(r.a) {
+                ActivationKernel.backward(f, x: val(r.a), y: y, dy: dy, dx: dx, count: n &* cols, accumulate: accumulate)
+            }
         case .maxout(let pieces):
             if let dx = grad(r.a) { Maxout.backward(x: val(r.a), dy: dy, dx: dx, rows: n, units: cols, pieces: pieces) }
         case .dropout:
@@ -92,9 +106,10 @@ extension Graph {
         case .softmax:
             if let dx = grad(r.a) { Softmax.backward(y: y, dy: dy, dx: dx, rows: n, cols: cols) }
         case .softmaxCrossEntropy:
-            if let dx = grad(r.a) {
+            if let (dx, accumulate) = gradientDestination(r.a) {
                 SoftmaxCrossEntropy.backward(probabilities: r.auxiliary!, labels: val(r.b), weights: r.c >= 0 ? val(r.c) : nil,
-                                             dLoss: dy[0], dLogits: dx, rows: activeRows(r.a), classes: records[r.a].cols)
+                                             dLoss: dy[0], dLogits: dx, rows: activeRows(r.a), classes: records[r.a].cols,
+                                             accumulate: accumulate)
             }
         case .multiclassHinge:
             if let dx = grad(r.a) {
@@ -110,7 +125,9 @@ extension Graph {
                                         dLoss: dy[0], dLogits: grad(r.a), dTargets: grad(r.b),
                                         rows: activeRows(r.a), cols: records[r.a].cols)
         case .l2Penalty(let lambda):
-            if let dx = grad(r.a) { Penalty.l2Backward(x: val(r.a), dLoss: dy[0], dx: dx, count: activeCount(r.a), lambda: lambda) }
+            if let (dx, accumulate) = gradientDestination(r.a) {
+                Penalty.l2Backward(x: val(r.a), dLoss: dy[0], dx: dx, count: activeCount(r.a), lambda: lambda, accumulate: accumulate)
+            }
         case .l1Penalty(let lambda):
             if let dx = grad(r.a) { Penalty.l1Backward(x: val(r.a), dLoss: dy[0], dx: dx, count: activeCount(r.a), lambda: lambda) }
         }

@@ -47,6 +47,8 @@ public final class Graph {
     /// One allocation holding the buffers of every op node (values, gradients, auxiliaries).
     private var arena: UnsafeMutableBufferPointer<Float>? = nil
     private var reachable: UnsafeMutableBufferPointer<Bool>? = nil
+    /// Per node, during `backward`: whether its gradient buffer holds this pass's values yet.
+    private var written: UnsafeMutableBufferPointer<Bool>? = nil
     private(set) var isCompiled = false
 
     /// The most rows a batched tensor can hold.
@@ -72,6 +74,7 @@ public final class Graph {
         for record in records where record.ownsValue { record.value?.deallocate() }
         arena?.deallocate()
         reachable?.deallocate()
+        written?.deallocate()
     }
 
     /// The number of nodes.
@@ -181,6 +184,7 @@ public final class Graph {
         arena?.deallocate()
         arena = nil
         reachable?.deallocate()
+        written?.deallocate()
         var total = 0
         for i in records.indices {
             let r = records[i]
@@ -206,14 +210,16 @@ public final class Graph {
         arena = block
         reachable = .allocate(capacity: max(records.count, 1))
         reachable!.initialize(repeating: false)
+        written = .allocate(capacity: max(records.count, 1))
+        written!.initialize(repeating: false)
         isCompiled = true
     }
 
     private func auxiliaryCount(_ r: Record) -> Int {
         switch r.op {
         case .dropout: return r.rows * r.cols                       // the mask, (rows, cols)
-        case .matmul, .affine where r.batched || r.rows == 1:
-            return Gemm.scratchCount(columns: r.cols)               // partial sums of a split one-row product
+        case .matmul, .affine:                                      // partial sums of a split one-row product
+            return r.batched || r.rows == 1 ? Gemm.scratchCount(columns: r.cols) : 0
         case .softmaxCrossEntropy: return records[r.a].rows * records[r.a].cols  // probabilities
         default: return 0
         }
@@ -231,10 +237,12 @@ public final class Graph {
         }
     }
 
-    /// Backpropagates from `node`: every gradient is reset to zero, the seed ∂node/∂node = 1 is set
-    /// (for a non-scalar node, the gradient of the sum of its elements), and the chain rule is
-    /// applied node by node in reverse topological order, accumulating with `+=`.
-    /// Call `forward()` first.
+    /// Backpropagates from `node`: the seed ∂node/∂node = 1 is set (for a non-scalar node, the
+    /// gradient of the sum of its elements), and the chain rule is applied node by node in reverse
+    /// topological order. A node's first contribution overwrites its gradient buffer and later
+    /// ones accumulate with `+=` (ops without an overwriting kernel zero the buffer first), so no
+    /// pass over all gradients is needed to reset them; gradients that receive nothing are zeroed
+    /// at the end. Call `forward()` first.
     public func backward(from node: Node) throws {
         guard node.graph === self else { throw NNError.invalidArgument("backward: the node belongs to another graph") }
         guard isCompiled else { throw NNError.invalidState("backward: call forward() first") }
@@ -251,18 +259,42 @@ public final class Graph {
             }
             i -= 1
         }
-        for j in 0 ..< records.count {
-            if let g = records[j].gradient { g.update(repeating: 0, count: activeCount(j)) }
-        }
         guard let seed = records[node.id].gradient else {
             throw NNError.invalidArgument("backward: node '\(names[node.id])' does not depend on anything that needs a gradient")
         }
+        let done = written!
+        for j in 0 ..< records.count { done[j] = false }
         seed.update(repeating: 1, count: activeCount(node.id))
+        done[node.id] = true
         i = node.id
         while i >= 0 {
-            if reach[i] && records[i].requiresGradient && !records[i].op.isLeaf { backwardNode(i) }
+            if reach[i] && records[i].requiresGradient && !records[i].op.isLeaf {
+                _ = accumulatingGradient(i)  // a node no consumer wrote to passes on zeros
+                backwardNode(i)
+            }
             i -= 1
         }
+        for j in 0 ..< records.count where !done[j] {
+            if let g = records[j].gradient { g.update(repeating: 0, count: activeCount(j)) }
+        }
+    }
+
+    /// Node `id`'s gradient buffer for a contribution, and whether to add to it: false for the
+    /// pass's first contribution, which overwrites the buffer. nil when the node has no gradient.
+    @inline(__always) func gradientDestination(_ id: Int) -> (UnsafeMutablePointer<Float>, accumulate: Bool)? {
+        guard let g = records[id].gradient else { return nil }
+        let done = written!
+        if done[id] { return (g, true) }
+        done[id] = true
+        return (g, false)
+    }
+
+    /// Node `id`'s gradient buffer for a kernel that can only add: zeroed first if this pass has
+    /// not written it yet.
+    @inline(__always) func accumulatingGradient(_ id: Int) -> UnsafeMutablePointer<Float>? {
+        guard let (g, accumulate) = gradientDestination(id) else { return nil }
+        if !accumulate { g.update(repeating: 0, count: activeCount(id)) }
+        return g
     }
 
     // MARK: Values

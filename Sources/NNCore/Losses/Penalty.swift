@@ -4,15 +4,17 @@ enum Penalty {
     static func l2Forward(x: UnsafePointer<Float>, count: Int, lambda: Float) -> Float {
         lambda * sumOfSquares(x, count: count)
     }
-    static func l2Backward(x: UnsafePointer<Float>, dLoss: Float, dx: UnsafeMutablePointer<Float>, count: Int, lambda: Float) {
+    /// dx += 2λ·dLoss·x (dx = … when `accumulate` is false).
+    static func l2Backward(x: UnsafePointer<Float>, dLoss: Float, dx: UnsafeMutablePointer<Float>, count: Int, lambda: Float,
+                           accumulate: Bool = true) {
         let g = 2 * lambda * dLoss
         var i = 0
         while i &+ 8 <= count {
-            store8(load8(dx, i) + g * load8(x, i), dx, i)
+            store8(prior8(dx, i, accumulate) + g * load8(x, i), dx, i)
             i &+= 8
         }
         while i < count {
-            dx[i] += g * x[i]
+            dx[i] = prior(dx, i, accumulate) + g * x[i]
             i &+= 1
         }
     }

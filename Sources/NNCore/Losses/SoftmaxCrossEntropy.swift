@@ -23,9 +23,9 @@ enum SoftmaxCrossEntropy {
         return Float(loss)
     }
 
-    /// dLogits += dLoss · shareᵢ · (p − onehot(y)).
+    /// dLogits += dLoss · shareᵢ · (p − onehot(y)); with `accumulate` false, dLogits = ….
     static func backward(probabilities: UnsafePointer<Float>, labels: UnsafePointer<Float>, weights: UnsafePointer<Float>?,
-                         dLoss: Float, dLogits: UnsafeMutablePointer<Float>, rows: Int, classes: Int) {
+                         dLoss: Float, dLogits: UnsafeMutablePointer<Float>, rows: Int, classes: Int, accumulate: Bool = true) {
         // The forward pass validated labels and weights.
         let normaliser = (try? LossSupport.normaliser(weights, rows: rows)) ?? Float(rows)
         guard weights != nil else {
@@ -33,11 +33,11 @@ enum SoftmaxCrossEntropy {
             let g = dLoss * LossSupport.share(nil, row: 0, normaliser: normaliser), count = rows &* classes
             var i = 0
             while i &+ 8 <= count {
-                store8(load8(dLogits, i) + g * load8(probabilities, i), dLogits, i)
+                store8(prior8(dLogits, i, accumulate) + g * load8(probabilities, i), dLogits, i)
                 i &+= 8
             }
             while i < count {
-                dLogits[i] += g * probabilities[i]
+                dLogits[i] = prior(dLogits, i, accumulate) + g * probabilities[i]
                 i &+= 1
             }
             for r in 0 ..< rows { dLogits[r &* classes &+ Int(labels[r])] -= g }
@@ -46,7 +46,7 @@ enum SoftmaxCrossEntropy {
         for r in 0 ..< rows {
             let g = dLoss * LossSupport.share(weights, row: r, normaliser: normaliser)
             let p = probabilities + r &* classes, d = dLogits + r &* classes
-            for j in 0 ..< classes { d[j] += g * p[j] }
+            for j in 0 ..< classes { d[j] = prior(d, j, accumulate) + g * p[j] }
             d[Int(labels[r])] -= g
         }
     }

@@ -42,66 +42,66 @@ enum ActivationKernel {
         }
     }
 
-    /// dx += f′(x) · dy.
+    /// dx += f′(x) · dy, or dx = f′(x) · dy when `accumulate` is false.
     static func backward(_ f: Activation, x: UnsafePointer<Float>, y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-                         dx: UnsafeMutablePointer<Float>, count: Int) {
+                         dx: UnsafeMutablePointer<Float>, count: Int, accumulate: Bool = true) {
         switch f {
         case .identity:
-            Accumulate.add(dy, into: dx, count: count)
+            if accumulate { Accumulate.add(dy, into: dx, count: count) } else { dx.update(from: dy, count: count) }
         case .relu:
-            // dx += x > 0 ? dy : 0 lane-wise, as a select rather than a (mispredicted) branch.
+            // dx (+)= x > 0 ? dy : 0 lane-wise, as a select rather than a (mispredicted) branch.
             var i = 0
             while i &+ 8 <= count {
                 let g = load8(dy, i)
-                store8(load8(dx, i) + Float8().replacing(with: g, where: load8(x, i) .> 0), dx, i)
+                store8(prior8(dx, i, accumulate) + Float8().replacing(with: g, where: load8(x, i) .> 0), dx, i)
                 i &+= 8
             }
             while i < count {
-                dx[i] += x[i] > 0 ? dy[i] : 0
+                dx[i] = prior(dx, i, accumulate) + (x[i] > 0 ? dy[i] : 0)
                 i &+= 1
             }
         case .leakyReLU(let alpha):
             var i = 0
             while i &+ 8 <= count {
                 let g = load8(dy, i)
-                store8(load8(dx, i) + (alpha * g).replacing(with: g, where: load8(x, i) .> 0), dx, i)
+                store8(prior8(dx, i, accumulate) + (alpha * g).replacing(with: g, where: load8(x, i) .> 0), dx, i)
                 i &+= 8
             }
             while i < count {
-                dx[i] += x[i] > 0 ? dy[i] : alpha * dy[i]
+                dx[i] = prior(dx, i, accumulate) + (x[i] > 0 ? dy[i] : alpha * dy[i])
                 i &+= 1
             }
         case .sigmoid:
             var i = 0
             while i &+ 8 <= count {
                 let s = load8(y, i)
-                store8(load8(dx, i) + load8(dy, i) * s * (1 - s), dx, i)
+                store8(prior8(dx, i, accumulate) + load8(dy, i) * s * (1 - s), dx, i)
                 i &+= 8
             }
             while i < count {
-                dx[i] += dy[i] * y[i] * (1 - y[i])
+                dx[i] = prior(dx, i, accumulate) + (dy[i] * y[i] * (1 - y[i]))
                 i &+= 1
             }
         case .tanh:
             var i = 0
             while i &+ 8 <= count {
                 let t = load8(y, i)
-                store8(load8(dx, i) + load8(dy, i) * (1 - t * t), dx, i)
+                store8(prior8(dx, i, accumulate) + load8(dy, i) * (1 - t * t), dx, i)
                 i &+= 8
             }
             while i < count {
-                dx[i] += dy[i] * (1 - y[i] * y[i])
+                dx[i] = prior(dx, i, accumulate) + (dy[i] * (1 - y[i] * y[i]))
                 i &+= 1
             }
         case .elu(let alpha):
             var i = 0
             while i &+ 8 <= count {
                 let g = load8(dy, i)
-                store8(load8(dx, i) + (g * (load8(y, i) + alpha)).replacing(with: g, where: load8(x, i) .> 0), dx, i)
+                store8(prior8(dx, i, accumulate) + (g * (load8(y, i) + alpha)).replacing(with: g, where: load8(x, i) .> 0), dx, i)
                 i &+= 8
             }
             while i < count {
-                dx[i] += x[i] > 0 ? dy[i] : dy[i] * (y[i] + alpha)
+                dx[i] = prior(dx, i, accumulate) + (x[i] > 0 ? dy[i] : dy[i] * (y[i] + alpha))
                 i &+= 1
             }
         case .gelu:
@@ -111,10 +111,10 @@ enum ActivationKernel {
                 let v = x[i]
                 let cdf = 0.5 * (1 + _erf(v * invSqrt2))
                 let pdf = invSqrt2Pi * _exp(-0.5 * v * v)
-                dx[i] += dy[i] * (cdf + v * pdf)
+                dx[i] = prior(dx, i, accumulate) + (dy[i] * (cdf + v * pdf))
             }
         case .softplus:
-            for i in 0 ..< count { dx[i] += dy[i] * sigmoid(x[i]) }
+            for i in 0 ..< count { dx[i] = prior(dx, i, accumulate) + dy[i] * sigmoid(x[i]) }
         }
     }
 

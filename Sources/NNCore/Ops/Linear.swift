@@ -12,14 +12,16 @@ enum MatMul {
         Gemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: c, ldc: n, scratch: scratch).perform()
     }
 
-    /// da (m, k) += dc·bᵀ; db (k, n) += aᵀ·dc.
+    /// da (m, k) += dc·bᵀ; db (k, n) += aᵀ·dc. A gradient whose `accumulate…` flag is false is
+    /// overwritten instead (β = 0), which spares zeroing it first.
     static func backward(a: UnsafePointer<Float>, b: UnsafePointer<Float>, dc: UnsafePointer<Float>,
-                         da: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?, m: Int, k: Int, n: Int) {
+                         da: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?, m: Int, k: Int, n: Int,
+                         accumulateA: Bool = true, accumulateB: Bool = true) {
         if let da {
-            Gemm(transB: true, m: m, n: k, k: n, beta: 1, a: dc, lda: n, b: b, ldb: n, c: da, ldc: k).perform()
+            Gemm(transB: true, m: m, n: k, k: n, beta: accumulateA ? 1 : 0, a: dc, lda: n, b: b, ldb: n, c: da, ldc: k).perform()
         }
         if let db {
-            Gemm(transA: true, m: k, n: n, k: m, beta: 1, a: a, lda: k, b: dc, ldb: n, c: db, ldc: n).perform()
+            Gemm(transA: true, m: k, n: n, k: m, beta: accumulateB ? 1 : 0, a: a, lda: k, b: dc, ldb: n, c: db, ldc: n).perform()
         }
     }
 }
@@ -33,12 +35,13 @@ enum Affine {
         Gemm(m: m, n: n, k: k, a: x, lda: k, b: w, ldb: n, c: y, ldc: n, bias: bias, scratch: scratch).perform()
     }
 
-    /// dx (m, k) += dy·Wᵀ; dW (k, n) += xᵀ·dy; dbias (1, n) += column sums of dy.
+    /// dx (m, k) += dy·Wᵀ; dW (k, n) += xᵀ·dy; dbias (1, n) += column sums of dy (each one
+    /// overwritten instead when its `accumulate…` flag is false).
     static func backward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                          dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?, dbias: UnsafeMutablePointer<Float>?,
-                         m: Int, k: Int, n: Int) {
-        MatMul.backward(a: x, b: w, dc: dy, da: dx, db: dw, m: m, k: k, n: n)
-        if let dbias { ColumnSum.accumulate(dy, into: dbias, rows: m, cols: n) }
+                         m: Int, k: Int, n: Int, accumulateX: Bool = true, accumulateW: Bool = true, accumulateBias: Bool = true) {
+        MatMul.backward(a: x, b: w, dc: dy, da: dx, db: dw, m: m, k: k, n: n, accumulateA: accumulateX, accumulateB: accumulateW)
+        if let dbias { ColumnSum.accumulate(dy, into: dbias, rows: m, cols: n, accumulate: accumulateBias) }
     }
 }
 
@@ -67,16 +70,18 @@ enum BiasAdd {
     }
 }
 
-/// out (1, cols) += Σ over rows of x (rows, cols).
+/// out (1, cols) += Σ over rows of x (rows, cols); with `accumulate` false, out = Σ.
 ///
-/// Each column is summed in row order onto its `out` value, as a row-by-row loop would, but a
+/// Each column is summed in row order onto its `out` value (or onto 0), as a row-by-row loop would, but a
 /// block of columns is held in registers across all the rows: 32 columns (four independent SIMD8
 /// sums) at a time, then 8, then the last few four at a time.
 enum ColumnSum {
-    static func accumulate(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
+    static func accumulate(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
+                           accumulate: Bool = true) {
         var j = 0
         while j &+ 32 <= cols {
-            var s0 = load8(out, j), s1 = load8(out, j &+ 8), s2 = load8(out, j &+ 16), s3 = load8(out, j &+ 24)
+            var s0 = prior8(out, j, accumulate), s1 = prior8(out, j &+ 8, accumulate)
+            var s2 = prior8(out, j &+ 16, accumulate), s3 = prior8(out, j &+ 24, accumulate)
             var xr = x + j
             for _ in 0 ..< rows {
                 s0 += load8(xr, 0)
@@ -92,7 +97,7 @@ enum ColumnSum {
             j &+= 32
         }
         while j &+ 8 <= cols {
-            var s = load8(out, j)
+            var s = prior8(out, j, accumulate)
             var xr = x + j
             for _ in 0 ..< rows {
                 s += load8(xr, 0)
@@ -106,7 +111,8 @@ enum ColumnSum {
         let last = cols &- 1
         while j < cols {
             let c0 = j, c1 = min(j &+ 1, last), c2 = min(j &+ 2, last), c3 = min(j &+ 3, last)
-            var s0 = out[c0], s1 = out[c1], s2 = out[c2], s3 = out[c3]
+            var s0 = prior(out, c0, accumulate), s1 = prior(out, c1, accumulate)
+            var s2 = prior(out, c2, accumulate), s3 = prior(out, c3, accumulate)
             var xr = x
             for _ in 0 ..< rows {
                 s0 += xr[c0]

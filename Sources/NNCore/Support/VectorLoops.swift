@@ -109,3 +109,16 @@ func allFinite(_ x: UnsafePointer<Float>, count: Int) -> Bool {
     }
     return ((a0 + a1).sum() + tail) == 0
 }
+
+/// What a gradient kernel adds its contribution to: the gradient so far, or 0 when it is the
+/// first contribution of the backward pass and overwrites the buffer (see `Graph.backward`).
+@inline(__always)
+func prior8(_ p: UnsafeMutablePointer<Float>, _ i: Int, _ accumulate: Bool) -> Float8 {
+    accumulate ? load8(p, i) : Float8()
+}
+
+/// The scalar `prior8`.
+@inline(__always)
+func prior(_ p: UnsafeMutablePointer<Float>, _ i: Int, _ accumulate: Bool) -> Float {
+    accumulate ? p[i] : 0
+}

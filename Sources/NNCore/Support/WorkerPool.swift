@@ -333,7 +333,12 @@ struct Gemm {
             beta = 1
         }
         if mm == 1 {
-            // One row of C: a matrix-vector product over op(B).
+            // One row of C: a matrix-vector product over op(B). β = 0 is applied as zeros and
+            // β = 1, so that whatever C held (even NaN) never leaks into the result.
+            if beta == 0 {
+                cBlock.update(repeating: 0, count: nn)
+                beta = 1
+            }
             let incA = Int32(transA ? lda : 1)
             if transB {
                 cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(nn), Int32(kk), alpha, bBlock, Int32(ldb),
