@@ -122,3 +122,22 @@ func prior8(_ p: UnsafeMutablePointer<Float>, _ i: Int, _ accumulate: Bool) -> F
 func prior(_ p: UnsafeMutablePointer<Float>, _ i: Int, _ accumulate: Bool) -> Float {
     accumulate ? p[i] : 0
 }
+
+/// Copies the row `source` (cols floats) into each of `rows` rows of `target` (rows `stride`
+/// floats apart), inline: a memmove call per row costs more than the copy for narrow rows.
+@inline(__always)
+func broadcastRow(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, rows: Int, cols: Int, stride: Int) {
+    var row = target
+    for _ in 0 ..< rows {
+        var j = 0
+        while j &+ 8 <= cols {
+            store8(load8(source, j), row, j)
+            j &+= 8
+        }
+        while j < cols {
+            row[j] = source[j]
+            j &+= 1
+        }
+        row += stride
+    }
+}

@@ -329,7 +329,7 @@ struct Gemm {
         let cBlock = c + (rows.lowerBound &* ldc &+ cols.lowerBound)
         var beta = self.beta
         if let bias {
-            for r in 0 ..< mm { (cBlock + r &* ldc).update(from: bias + cols.lowerBound, count: nn) }
+            broadcastRow(bias + cols.lowerBound, into: cBlock, rows: mm, cols: nn, stride: ldc)
             beta = 1
         }
         if mm == 1 {
