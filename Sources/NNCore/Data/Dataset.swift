@@ -114,8 +114,11 @@ package struct DataView {
         guard inputs.count >= inputCount else {
             throw NNError.shapeMismatch("the \(role) needs \(inputCount) input values, got \(inputs.count)")
         }
-        for i in 0 ..< inputCount where !inputs[i].isFinite {
-            throw NNError(.nonFiniteValue, "the \(role) has \(inputs[i]) at row \(i / cols), column \(i % cols)")
+        // One SIMD pass; the scalar search for the culprit runs only when there is one.
+        if !allFinite(inputs.baseAddress!, count: inputCount) {
+            for i in 0 ..< inputCount where !inputs[i].isFinite {
+                throw NNError(.nonFiniteValue, "the \(role) has \(inputs[i]) at row \(i / cols), column \(i % cols)")
+            }
         }
         let loss = model.loss, width = model.outputWidth
         if let labels {
