@@ -2897,6 +2897,101 @@ static void test_concurrent_predictions(void) {
     nn_model_free(model);
 }
 
+/* Products large enough for nncore's worker pool (over 2^17 multiply-adds): a 256-512-128-10
+ * net trained with 1 and with 2 threads ends with the same weights bit for bit, and with 2
+ * threads, predictions from several threads at once (which then contend for the pool) equal
+ * the serial ones. Under `make sanitize` this runs the pool under ASan and TSan. */
+#define POOL_INPUTS 256
+#define POOL_ROWS 384
+#define POOL_THREADS 4
+#define POOL_PARAMETERS (256 * 512 + 512 + 512 * 128 + 128 + 128 * 10 + 10)
+
+typedef struct {
+    nn_model *model;
+    const float *inputs;
+    const float *expected_many;
+    const float *expected_one;
+    int failures, mismatches;
+} pool_job;
+
+static void *pool_predict_thread(void *argument) {
+    pool_job *job = argument;
+    float *out = malloc(POOL_ROWS * 10 * sizeof(float));
+    float one[10];
+    int i;
+    if (out == NULL) {
+        job->failures++;
+        return NULL;
+    }
+    for (i = 0; i < 20; i++) {
+        if (nn_model_predict(job->model, job->inputs, POOL_ROWS, POOL_INPUTS, out, POOL_ROWS * 10) != NN_OK) job->failures++;
+        else if (memcmp(out, job->expected_many, POOL_ROWS * 10 * sizeof(float)) != 0) job->mismatches++;
+        if (nn_model_predict(job->model, job->inputs, 1, POOL_INPUTS, one, 10) != NN_OK) job->failures++;
+        else if (memcmp(one, job->expected_one, sizeof one) != 0) job->mismatches++;
+    }
+    free(out);
+    return NULL;
+}
+
+static nn_model *pool_model(void) {
+    nn_model *model = NULL;
+    if (!OK(nn_model_create(POOL_INPUTS, NN_LOSS_SOFTMAX_CROSS_ENTROPY, 5, &model))) return NULL;
+    OK(nn_model_add_dense(model, 512, NN_ACTIVATION_RELU, 0.0f));
+    OK(nn_model_add_dense(model, 128, NN_ACTIVATION_RELU, 0.0f));
+    OK(nn_model_add_dense(model, 10, NN_ACTIVATION_IDENTITY, 0.0f));
+    return model;
+}
+
+static void test_pool_products(void) {
+    static float x[POOL_ROWS * POOL_INPUTS], first[POOL_PARAMETERS], second[POOL_PARAMETERS];
+    static float expected[POOL_ROWS * 10], one[10];
+    static int32_t y[POOL_ROWS];
+    nn_model *serial = pool_model(), *parallel = pool_model();
+    nn_dataset data;
+    nn_train_options options;
+    pthread_t threads[POOL_THREADS];
+    pool_job jobs[POOL_THREADS];
+    const int32_t original = nn_get_thread_count();
+    uint32_t state = 12345;
+    int i;
+    if (serial == NULL || parallel == NULL) return;
+    for (i = 0; i < POOL_ROWS * POOL_INPUTS; i++) {
+        state = state * 1664525u + 1013904223u;
+        x[i] = (float)(state >> 8) / 16777216.0f - 0.5f;
+    }
+    for (i = 0; i < POOL_ROWS; i++) y[i] = (x[i * POOL_INPUTS] > 0) + 2 * (x[i * POOL_INPUTS + 1] > 0);
+    labelled(&data, x, POOL_ROWS, POOL_INPUTS, y);
+    nn_train_options_init(&options);
+    options.epochs = 3;
+    options.batch_size = 128;
+    options.learning_rate = 0.05f;
+    OK(nn_set_thread_count(1));
+    OK(nn_model_fit(serial, &data, NULL, &options, NULL));
+    OK(nn_set_thread_count(2));
+    OK(nn_model_fit(parallel, &data, NULL, &options, NULL));
+    CHECK(all_parameters(serial, first, POOL_PARAMETERS) == POOL_PARAMETERS);
+    CHECK(all_parameters(parallel, second, POOL_PARAMETERS) == POOL_PARAMETERS);
+    CHECK(memcmp(first, second, sizeof first) == 0);
+    OK(nn_model_predict(parallel, x, POOL_ROWS, POOL_INPUTS, expected, POOL_ROWS * 10));
+    OK(nn_model_predict(parallel, x, 1, POOL_INPUTS, one, 10));
+    memset(jobs, 0, sizeof jobs);
+    for (i = 0; i < POOL_THREADS; i++) {
+        jobs[i].model = parallel;
+        jobs[i].inputs = x;
+        jobs[i].expected_many = expected;
+        jobs[i].expected_one = one;
+        CHECK(pthread_create(&threads[i], NULL, pool_predict_thread, &jobs[i]) == 0);
+    }
+    for (i = 0; i < POOL_THREADS; i++) pthread_join(threads[i], NULL);
+    for (i = 0; i < POOL_THREADS; i++) {
+        if (!CHECK(jobs[i].failures == 0 && jobs[i].mismatches == 0))
+            fprintf(stderr, "    thread %d: %d failures, %d mismatches\n", i, jobs[i].failures, jobs[i].mismatches);
+    }
+    OK(nn_set_thread_count(original));
+    nn_model_free(serial);
+    nn_model_free(parallel);
+}
+
 /* A fit whose callback holds the training open until the main thread lets it go, so that the
  * main thread's calls meet a model that is certainly being trained. */
 typedef struct {
@@ -3191,6 +3286,7 @@ int main(void) {
         {"graph: errors", test_graph_errors},
         {"graph: DOT", test_graph_dot},
         {"concurrent predictions", test_concurrent_predictions},
+        {"products split over the worker pool", test_pool_products},
         {"busy while training", test_busy_while_training},
         {"free while training", test_free_while_training},
         {"readers and a writer race", test_readers_and_writer_race},
