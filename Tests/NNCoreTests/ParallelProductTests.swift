@@ -147,6 +147,32 @@ import Testing
         #expect(one.map(\.bitPattern) == two.map(\.bitPattern))
     }
 
+    /// Inference graphs apply each hidden activation inside its layer's product, per block and
+    /// on the pool's threads; with pool-sized layers, every activation kind and an activated
+    /// output layer, predictions match a Double forward pass, and one row at a time gives what
+    /// the whole batch gives (to float rounding: one-row products sum in another order).
+    @Test func fusedActivationsMatchADoubleForwardPass() throws {
+        let saved = Runtime.threadCount
+        Runtime.threadCount = 2
+        defer { Runtime.threadCount = saved }
+        let model = try Model(inputs: 300, layers: [.dense(units: 512, activation: .relu), .dense(units: 256, activation: .tanh),
+                                                    .dense(units: 200, activation: .leakyReLU(alpha: 0.1)),
+                                                    .dense(units: 300, activation: .gelu), .dense(units: 4, activation: .sigmoid)],
+                              loss: .meanSquaredError, seed: 9)
+        let inputs = try TestData.uniformInputs(rows: 700, cols: 300, seed: 5)
+        let expected = try DoubleMLP(model).outputs(inputs)
+        let all = try model.predict(inputs)
+        var worst = 0.0
+        for r in 0 ..< inputs.rows {
+            for j in 0 ..< 4 { worst = max(worst, abs(Double(all.values[r * 4 + j]) - expected[r][j])) }
+        }
+        #expect(worst < 1e-5, "largest difference from the Double pass: \(worst)")
+        for r in [0, 1, 350, 699] {
+            let one = try model.predict(Matrix(rows: 1, cols: 300, values: inputs.row(r)))
+            for j in 0 ..< 4 { #expect(abs(one.values[j] - all.values[r * 4 + j]) < 1e-5) }
+        }
+    }
+
     @Test func threadCountIsClampedAndRestored() {
         let saved = Runtime.threadCount
         defer { Runtime.threadCount = saved }

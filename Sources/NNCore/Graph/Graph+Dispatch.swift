@@ -15,7 +15,7 @@ extension Graph {
             MatMul.forward(a: val(r.a), b: val(r.b), c: y, m: n, k: records[r.a].cols, n: cols, scratch: r.auxiliary)
         case .affine:
             Affine.forward(x: val(r.a), w: val(r.b), bias: val(r.c), y: y, m: n, k: records[r.a].cols, n: cols,
-                           scratch: r.auxiliary)
+                           scratch: r.auxiliary, epilogue: r.epilogue)
         case .biasAdd:
             BiasAdd.forward(x: val(r.a), bias: val(r.b), y: y, rows: n, cols: cols)
         case .add, .sub, .mul:
@@ -30,7 +30,7 @@ extension Graph {
         case .log:
             Log.forward(x: val(r.a), y: y, count: n &* cols)
         case .activation(let f):
-            ActivationKernel.forward(f, x: val(r.a), y: y, count: n &* cols)
+            if !r.fusedIntoInput { ActivationKernel.forward(f, x: val(r.a), y: y, count: n &* cols) }
         case .maxout(let pieces):
             Maxout.forward(x: val(r.a), y: y, rows: n, units: cols, pieces: pieces)
         case .dropout(let rate):

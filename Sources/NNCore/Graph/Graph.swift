@@ -40,6 +40,11 @@ public final class Graph {
         var gradient: UnsafeMutablePointer<Float>? = nil
         var auxiliary: UnsafeMutablePointer<Float>? = nil
         var externalGradient: Bool = false
+        /// An activation applied to an affine node's result in its product's output pass
+        /// (`fusesActivations`).
+        var epilogue: Activation? = nil
+        /// An activation node whose value is its affine input's buffer, activated there.
+        var fusedIntoInput = false
     }
 
     var records: [Record] = []
@@ -57,6 +62,11 @@ public final class Graph {
     public private(set) var batchSize: Int
     /// Training mode: dropout drops only while this is true.
     public var isTraining = false
+    /// Set before `compile` for graphs that only run forward (the model's inference graphs): an
+    /// activation whose input is an affine node used by nothing else is then applied inside the
+    /// affine's product, block by block while the block is in cache (and on the worker
+    /// threads), and shares its buffer — so that affine node's value reads as activated.
+    var fusesActivations = false
     /// The generator that draws dropout masks.
     public var random: RandomGenerator
 
@@ -185,8 +195,9 @@ public final class Graph {
         arena = nil
         reachable?.deallocate()
         written?.deallocate()
+        if fusesActivations { planActivationFusion() }
         var total = 0
-        for i in records.indices {
+        for i in records.indices where !records[i].fusedIntoInput {
             let r = records[i]
             let count = r.rows * r.cols
             if !r.op.isLeaf { total += count }
@@ -197,6 +208,12 @@ public final class Graph {
         block.initialize(repeating: 0)
         var cursor = block.baseAddress!
         for i in records.indices {
+            if records[i].fusedIntoInput {
+                records[i].value = records[records[i].a].value
+                records[i].gradient = nil
+                records[i].auxiliary = nil
+                continue
+            }
             let count = records[i].rows * records[i].cols
             if !records[i].op.isLeaf { records[i].value = cursor; cursor += count }
             if records[i].requiresGradient && !records[i].externalGradient {
@@ -213,6 +230,26 @@ public final class Graph {
         written = .allocate(capacity: max(records.count, 1))
         written!.initialize(repeating: false)
         isCompiled = true
+    }
+
+    /// Marks each activation whose input is an affine node with no other consumer, in a graph
+    /// without gradients, to be applied in that affine's output pass.
+    private func planActivationFusion() {
+        var consumers = [Int](repeating: 0, count: records.count)
+        for r in records {
+            for input in [r.a, r.b, r.c] where input >= 0 { consumers[input] += 1 }
+        }
+        for i in records.indices {
+            records[i].epilogue = nil
+            records[i].fusedIntoInput = false
+        }
+        for i in records.indices {
+            guard case .activation(let f) = records[i].op, !records[i].requiresGradient else { continue }
+            let a = records[i].a
+            guard records[a].op == .affine, consumers[a] == 1, !records[a].requiresGradient else { continue }
+            records[a].epilogue = f
+            records[i].fusedIntoInput = true
+        }
     }
 
     private func auxiliaryCount(_ r: Record) -> Int {
@@ -353,6 +390,17 @@ public final class Graph {
     }
 
     @inline(__always) func valuePointer(_ id: Int) -> UnsafeMutablePointer<Float> { records[id].value! }
+
+    /// Runs `body` with the batched input `node` reading its `rows` active rows straight from
+    /// `source` instead of its own buffer (no copy). For inference: nothing may write the input
+    /// meanwhile, and `source` must hold rows × cols floats until `body` returns.
+    func withInput<R>(_ node: Node, boundTo source: UnsafePointer<Float>, rows: Int, _ body: () throws -> R) throws -> R {
+        try setBatchSize(rows)
+        let own = records[node.id].value
+        records[node.id].value = UnsafeMutablePointer(mutating: source)
+        defer { records[node.id].value = own }
+        return try body()
+    }
 }
 
 /// A handle to one node of a `Graph`. Arithmetic operators build new nodes in the same graph.

@@ -108,9 +108,8 @@ extension Model {
             var first = 0
             while first < rows {
                 let n = min(mg.graph.batchCapacity, rows - first)
-                try mg.loadInputs(inputs.baseAddress!, first: first, count: n, cols: inputWidth,
-                                  standardization: storage.standardization)
-                try mg.graph.forward()
+                try mg.forward(inputs: inputs.baseAddress!, first: first, count: n, cols: inputWidth,
+                               standardization: storage.standardization)
                 let y = mg.graph.valuePointer(mg.output.id)
                 let destination = output.baseAddress! + first &* width
                 switch kind {
@@ -151,9 +150,8 @@ extension Model {
             var first = 0
             while first < rows {
                 let n = min(mg.graph.batchCapacity, rows - first)
-                try mg.loadInputs(inputs.baseAddress!, first: first, count: n, cols: inputWidth,
-                                  standardization: storage.standardization)
-                try mg.graph.forward()
+                try mg.forward(inputs: inputs.baseAddress!, first: first, count: n, cols: inputWidth,
+                               standardization: storage.standardization)
                 let y = mg.graph.valuePointer(mg.output.id)
                 for r in 0 ..< n {
                     let row = y + r &* width

@@ -35,6 +35,7 @@ final class ModelGraph: @unchecked Sendable {
     init(model storage: Model.Storage, capacity: Int, purpose: Purpose) throws {
         self.purpose = purpose
         let g = Graph(batchCapacity: capacity)
+        g.fusesActivations = purpose == .inference
         graph = g
         let training: Bool
         if case .training = purpose { training = true } else { training = false }
@@ -146,26 +147,29 @@ final class ModelGraph: @unchecked Sendable {
         }
     }
 
-    /// Copies `count` consecutive rows starting at `first` (inference: no targets).
-    /// - Throws: `.nonFiniteValue` naming the first NaN or ±∞, before anything is written.
-    func loadInputs(_ inputs: UnsafePointer<Float>, first: Int, count: Int, cols: Int, standardization: Standardization?) throws {
-        try graph.setBatchSize(count)
-        let x = graph.valuePointer(input.id)
+    /// Runs the forward pass on `count` consecutive rows starting at `first` (inference: no
+    /// targets). Without a standardisation the graph reads the rows where they are; with one it
+    /// reads a standardised copy.
+    /// - Throws: `.nonFiniteValue` naming the first NaN or ±∞ (before anything is computed).
+    func forward(inputs: UnsafePointer<Float>, first: Int, count: Int, cols: Int, standardization: Standardization?) throws {
         let source = inputs + first &* cols
         let total = count &* cols
         try Model.requireFinite(UnsafeBufferPointer(start: source, count: total), count: total, cols: cols, firstRow: first)
-        if let s = standardization {
-            s.mean.withUnsafeBufferPointer { mean in
-                s.scale.withUnsafeBufferPointer { scale in
-                    for r in 0 ..< count {
-                        let src = source + r &* cols, dst = x + r &* cols
-                        for j in 0 ..< cols { dst[j] = (src[j] - mean[j]) / scale[j] }
-                    }
+        guard let s = standardization else {
+            try graph.withInput(input, boundTo: source, rows: count) { try graph.forward() }
+            return
+        }
+        try graph.setBatchSize(count)
+        let x = graph.valuePointer(input.id)
+        s.mean.withUnsafeBufferPointer { mean in
+            s.scale.withUnsafeBufferPointer { scale in
+                for r in 0 ..< count {
+                    let src = source + r &* cols, dst = x + r &* cols
+                    for j in 0 ..< cols { dst[j] = (src[j] - mean[j]) / scale[j] }
                 }
             }
-        } else {
-            x.update(from: source, count: total)
         }
+        try graph.forward()
     }
 
     /// Σ of the current batch's sample weights (the batch size when unweighted).

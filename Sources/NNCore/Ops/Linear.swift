@@ -30,9 +30,12 @@ enum MatMul {
 enum Affine {
     /// x (m, k), w (k, n), bias (1, n) → y (m, n). The bias is broadcast into each block of y
     /// just before the product accumulates on top of it (β = 1), while the block is in cache.
+    /// `epilogue`, when given, is applied to y in the same pass (see `Graph.fusesActivations`).
     static func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                        y: UnsafeMutablePointer<Float>, m: Int, k: Int, n: Int, scratch: UnsafeMutablePointer<Float>? = nil) {
-        Gemm(m: m, n: n, k: k, a: x, lda: k, b: w, ldb: n, c: y, ldc: n, bias: bias, scratch: scratch).perform()
+                        y: UnsafeMutablePointer<Float>, m: Int, k: Int, n: Int, scratch: UnsafeMutablePointer<Float>? = nil,
+                        epilogue: Activation? = nil) {
+        Gemm(m: m, n: n, k: k, a: x, lda: k, b: w, ldb: n, c: y, ldc: n, bias: bias, scratch: scratch,
+             epilogue: epilogue).perform()
     }
 
     /// dx (m, k) += dy·Wᵀ; dW (k, n) += xᵀ·dy; dbias (1, n) += column sums of dy (each one

@@ -105,6 +105,7 @@ final class WorkerPool: @unchecked Sendable {
                 finish()
             } else {
                 product.compute(rows: 0 ..< product.m, cols: 0 ..< product.n, inner: 0 ..< product.k)
+                product.finishBlock(rows: 0 ..< product.m, cols: 0 ..< product.n)
             }
         }
 
@@ -112,9 +113,13 @@ final class WorkerPool: @unchecked Sendable {
             let start = chunk &* chunkSize
             switch cut {
             case .rows:
-                product.compute(rows: start ..< min(start &+ chunkSize, product.m), cols: 0 ..< product.n, inner: 0 ..< product.k)
+                let rows = start ..< min(start &+ chunkSize, product.m)
+                product.compute(rows: rows, cols: 0 ..< product.n, inner: 0 ..< product.k)
+                product.finishBlock(rows: rows, cols: 0 ..< product.n)
             case .cols:
-                product.compute(rows: 0 ..< product.m, cols: start ..< min(start &+ chunkSize, product.n), inner: 0 ..< product.k)
+                let cols = start ..< min(start &+ chunkSize, product.n)
+                product.compute(rows: 0 ..< product.m, cols: cols, inner: 0 ..< product.k)
+                product.finishBlock(rows: 0 ..< product.m, cols: cols)
             case .inner:
                 let inner = start ..< min(start &+ chunkSize, product.k)
                 if chunk == 0 {
@@ -125,12 +130,14 @@ final class WorkerPool: @unchecked Sendable {
             }
         }
 
-        /// After every block is done: adds the inner blocks' parts to C, in block order.
+        /// After every block is done: adds the inner blocks' parts to C, in block order, then
+        /// applies the epilogue.
         func finish() {
             guard cut == .inner else { return }
             for chunk in 1 ..< chunks {
                 Accumulate.add(product.scratch! + (chunk &- 1) &* product.n, into: product.c, count: product.n)
             }
+            product.finishBlock(rows: 0 ..< 1, cols: 0 ..< product.n)
         }
     }
 
@@ -189,6 +196,7 @@ final class WorkerPool: @unchecked Sendable {
     func perform(_ product: Gemm) {
         guard let job = plan(product, threads: threadCount) else {
             product.compute(rows: 0 ..< product.m, cols: 0 ..< product.n, inner: 0 ..< product.k)
+            product.finishBlock(rows: 0 ..< product.m, cols: 0 ..< product.n)
             return
         }
         let start = WorkerPool.nanoseconds()
@@ -338,6 +346,8 @@ struct Gemm {
     /// Room for (maxInnerBlocks − 1) × n floats, which lets a one-row product be cut along its
     /// inner dimension (nil: it is cut by columns instead).
     var scratch: UnsafeMutablePointer<Float>? = nil
+    /// An activation applied to each finished block of C, in place, while it is in cache.
+    var epilogue: Activation? = nil
 
     /// The most inner blocks a one-row product is cut into (the scratch a node provides).
     static let maxInnerBlocks = 8
@@ -385,12 +395,23 @@ struct Gemm {
         }
     }
 
+    /// Applies `epilogue` (if any) to the finished block `rows × cols` of C.
+    func finishBlock(rows: Range<Int>, cols: Range<Int>) {
+        guard let epilogue, !cols.isEmpty else { return }
+        var row = c + (rows.lowerBound &* ldc &+ cols.lowerBound)
+        for _ in rows {
+            ActivationKernel.forward(epilogue, x: row, y: row, count: cols.count)
+            row += ldc
+        }
+    }
+
     /// α·a[inner]·B[inner, :] of a one-row, untransposed-B product, written (not added) to `out`.
     func computePart(inner: Range<Int>, into out: UnsafeMutablePointer<Float>) {
         var part = self
         part.c = out
         part.beta = 0
         part.bias = nil
+        part.epilogue = nil
         part.compute(rows: 0 ..< 1, cols: 0 ..< n, inner: inner)
     }
 
