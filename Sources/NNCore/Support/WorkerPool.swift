@@ -208,7 +208,15 @@ final class WorkerPool: @unchecked Sendable {
         let g = post(job)
         work(job, generation: g)
         let ownDone = WorkerPool.nanoseconds()
-        while finished.load(ordering: .acquiring) < job.chunks { nncore_cpu_relax() }
+        // Wait for the workers' blocks, yielding now and then: if the scheduler has put a worker
+        // on this core, it needs the core to finish (a pure spin here waited out whole time
+        // slices, and an M epoch ran at half its one-thread rate in some processes).
+        var spins = 0
+        while finished.load(ordering: .acquiring) < job.chunks {
+            nncore_cpu_relax()
+            spins &+= 1
+            if spins & 15 == 0 { sched_yield() }
+        }
         job.finish()
         noteWait(WorkerPool.nanoseconds() &- ownDone, afterOwnWork: ownDone &- start)
         busy.store(false, ordering: .releasing)
