@@ -189,10 +189,9 @@ public final class Graph {
     // MARK: Compilation
 
     /// Buffers in the arena start on 64-byte cache lines: when two threads write neighbouring
-    /// blocks of one product's result, a line shared across a buffer edge or at every row's
-    /// block boundary (a column split of a misaligned buffer) bounced between the cores, and
-    /// whether it did depended on where the allocator put the arena — some processes trained
-    /// net M at half speed and predicted one row in 15 µs instead of 7.5.
+    /// blocks of one product's result, a line shared across a buffer edge, or at every row's
+    /// block boundary when a column-split buffer is misaligned, bounces between the cores — and
+    /// whether it does would depend on where the allocator happened to put the arena.
     static let bufferAlignment = 64
 
     /// `count` floats rounded up to whole cache lines.
