@@ -2824,9 +2824,11 @@ static void test_graph_dot(void) {
 typedef struct {
     const nn_model *model;
     const float *inputs;
-    const float *expected_many; /* MANY_ROWS x 3 */
-    const float *expected_one;  /* row 0 alone */
-    const int32_t *expected_classes;
+    size_t rows, cols, outputs;
+    int iterations;
+    const float *expected_many;      /* rows x outputs */
+    const float *expected_one;       /* row 0 alone */
+    const int32_t *expected_classes; /* rows, or NULL to skip nn_model_classify */
     int failures;        /* calls that did not return NN_OK */
     int mismatches;      /* results that differ from the serial ones in any bit */
     char message[256];
@@ -2834,31 +2836,50 @@ typedef struct {
 
 static void *predict_thread(void *argument) {
     predict_job *job = argument;
-    float *out = malloc(MANY_ROWS * 3 * sizeof(float));
-    int32_t *classes = malloc(MANY_ROWS * sizeof(int32_t));
-    float one[3];
+    float *out = malloc(job->rows * job->outputs * sizeof(float));
+    float *one = malloc(job->outputs * sizeof(float));
+    int32_t *classes = malloc(job->rows * sizeof(int32_t));
     int i;
-    if (out == NULL || classes == NULL) {
+    if (out == NULL || one == NULL || classes == NULL) {
         job->failures++;
     } else {
-        for (i = 0; i < PREDICT_ITERATIONS; i++) {
-            if (nn_model_predict(job->model, job->inputs, MANY_ROWS, 2, out, MANY_ROWS * 3) != NN_OK) {
+        for (i = 0; i < job->iterations; i++) {
+            if (nn_model_predict(job->model, job->inputs, job->rows, job->cols, out, job->rows * job->outputs) != NN_OK) {
                 job->failures++;
                 copy_message(job->message, sizeof job->message);
-            } else if (memcmp(out, job->expected_many, MANY_ROWS * 3 * sizeof(float)) != 0) {
+            } else if (memcmp(out, job->expected_many, job->rows * job->outputs * sizeof(float)) != 0) {
                 job->mismatches++;
             }
-            if (nn_model_predict(job->model, job->inputs, 1, 2, one, 3) != NN_OK) job->failures++;
-            else if (memcmp(one, job->expected_one, sizeof one) != 0) job->mismatches++;
-            if (i % 8 == 0) {
-                if (nn_model_classify(job->model, job->inputs, MANY_ROWS, 2, classes, MANY_ROWS) != NN_OK) job->failures++;
-                else if (memcmp(classes, job->expected_classes, MANY_ROWS * sizeof(int32_t)) != 0) job->mismatches++;
+            if (nn_model_predict(job->model, job->inputs, 1, job->cols, one, job->outputs) != NN_OK) job->failures++;
+            else if (memcmp(one, job->expected_one, job->outputs * sizeof(float)) != 0) job->mismatches++;
+            if (job->expected_classes != NULL && i % 8 == 0) {
+                if (nn_model_classify(job->model, job->inputs, job->rows, job->cols, classes, job->rows) != NN_OK) job->failures++;
+                else if (memcmp(classes, job->expected_classes, job->rows * sizeof(int32_t)) != 0) job->mismatches++;
             }
         }
     }
     free(classes);
+    free(one);
     free(out);
     return NULL;
+}
+
+/* `threads` threads (at most PREDICT_THREADS) each run `job`'s predictions and compare
+ * them with the serial results it names. */
+static void check_concurrent_predictions(const predict_job *job, int threads) {
+    pthread_t ids[PREDICT_THREADS];
+    predict_job jobs[PREDICT_THREADS];
+    int i;
+    for (i = 0; i < threads; i++) {
+        jobs[i] = *job;
+        CHECK(pthread_create(&ids[i], NULL, predict_thread, &jobs[i]) == 0);
+    }
+    for (i = 0; i < threads; i++) pthread_join(ids[i], NULL);
+    for (i = 0; i < threads; i++) {
+        if (!CHECK(jobs[i].failures == 0 && jobs[i].mismatches == 0))
+            fprintf(stderr, "    thread %d: %d failures (%s), %d mismatches\n", i, jobs[i].failures, jobs[i].message,
+                    jobs[i].mismatches);
+    }
 }
 
 static void test_concurrent_predictions(void) {
@@ -2867,9 +2888,7 @@ static void test_concurrent_predictions(void) {
     nn_train_options options;
     static float x[MANY_ROWS * 2], expected[MANY_ROWS * 3], one[3];
     static int32_t classes[MANY_ROWS];
-    pthread_t threads[PREDICT_THREADS];
-    predict_job jobs[PREDICT_THREADS];
-    int i;
+    predict_job job;
     if (model == NULL) return;
     spiral_data(&data);
     quick_options(&options, 20);
@@ -2879,21 +2898,17 @@ static void test_concurrent_predictions(void) {
     OK(nn_model_predict(model, x, MANY_ROWS, 2, expected, MANY_ROWS * 3));
     OK(nn_model_predict(model, x, 1, 2, one, 3));
     OK(nn_model_classify(model, x, MANY_ROWS, 2, classes, MANY_ROWS));
-    memset(jobs, 0, sizeof jobs);
-    for (i = 0; i < PREDICT_THREADS; i++) {
-        jobs[i].model = model;
-        jobs[i].inputs = x;
-        jobs[i].expected_many = expected;
-        jobs[i].expected_one = one;
-        jobs[i].expected_classes = classes;
-        CHECK(pthread_create(&threads[i], NULL, predict_thread, &jobs[i]) == 0);
-    }
-    for (i = 0; i < PREDICT_THREADS; i++) pthread_join(threads[i], NULL);
-    for (i = 0; i < PREDICT_THREADS; i++) {
-        if (!CHECK(jobs[i].failures == 0 && jobs[i].mismatches == 0))
-            fprintf(stderr, "    thread %d: %d failures (%s), %d mismatches\n", i, jobs[i].failures, jobs[i].message,
-                    jobs[i].mismatches);
-    }
+    memset(&job, 0, sizeof job);
+    job.model = model;
+    job.inputs = x;
+    job.rows = MANY_ROWS;
+    job.cols = 2;
+    job.outputs = 3;
+    job.iterations = PREDICT_ITERATIONS;
+    job.expected_many = expected;
+    job.expected_one = one;
+    job.expected_classes = classes;
+    check_concurrent_predictions(&job, PREDICT_THREADS);
     nn_model_free(model);
 }
 
@@ -2905,33 +2920,6 @@ static void test_concurrent_predictions(void) {
 #define POOL_ROWS 384
 #define POOL_THREADS 4
 #define POOL_PARAMETERS (256 * 512 + 512 + 512 * 128 + 128 + 128 * 10 + 10)
-
-typedef struct {
-    nn_model *model;
-    const float *inputs;
-    const float *expected_many;
-    const float *expected_one;
-    int failures, mismatches;
-} pool_job;
-
-static void *pool_predict_thread(void *argument) {
-    pool_job *job = argument;
-    float *out = malloc(POOL_ROWS * 10 * sizeof(float));
-    float one[10];
-    int i;
-    if (out == NULL) {
-        job->failures++;
-        return NULL;
-    }
-    for (i = 0; i < 20; i++) {
-        if (nn_model_predict(job->model, job->inputs, POOL_ROWS, POOL_INPUTS, out, POOL_ROWS * 10) != NN_OK) job->failures++;
-        else if (memcmp(out, job->expected_many, POOL_ROWS * 10 * sizeof(float)) != 0) job->mismatches++;
-        if (nn_model_predict(job->model, job->inputs, 1, POOL_INPUTS, one, 10) != NN_OK) job->failures++;
-        else if (memcmp(one, job->expected_one, sizeof one) != 0) job->mismatches++;
-    }
-    free(out);
-    return NULL;
-}
 
 static nn_model *pool_model(void) {
     nn_model *model = NULL;
@@ -2949,8 +2937,7 @@ static void test_pool_products(void) {
     nn_model *serial = pool_model(), *parallel = pool_model();
     nn_dataset data;
     nn_train_options options;
-    pthread_t threads[POOL_THREADS];
-    pool_job jobs[POOL_THREADS];
+    predict_job job;
     const int32_t original = nn_get_thread_count();
     uint32_t state = 12345;
     int i;
@@ -2974,19 +2961,16 @@ static void test_pool_products(void) {
     CHECK(memcmp(first, second, sizeof first) == 0);
     OK(nn_model_predict(parallel, x, POOL_ROWS, POOL_INPUTS, expected, POOL_ROWS * 10));
     OK(nn_model_predict(parallel, x, 1, POOL_INPUTS, one, 10));
-    memset(jobs, 0, sizeof jobs);
-    for (i = 0; i < POOL_THREADS; i++) {
-        jobs[i].model = parallel;
-        jobs[i].inputs = x;
-        jobs[i].expected_many = expected;
-        jobs[i].expected_one = one;
-        CHECK(pthread_create(&threads[i], NULL, pool_predict_thread, &jobs[i]) == 0);
-    }
-    for (i = 0; i < POOL_THREADS; i++) pthread_join(threads[i], NULL);
-    for (i = 0; i < POOL_THREADS; i++) {
-        if (!CHECK(jobs[i].failures == 0 && jobs[i].mismatches == 0))
-            fprintf(stderr, "    thread %d: %d failures, %d mismatches\n", i, jobs[i].failures, jobs[i].mismatches);
-    }
+    memset(&job, 0, sizeof job);
+    job.model = parallel;
+    job.inputs = x;
+    job.rows = POOL_ROWS;
+    job.cols = POOL_INPUTS;
+    job.outputs = 10;
+    job.iterations = 20;
+    job.expected_many = expected;
+    job.expected_one = one;
+    check_concurrent_predictions(&job, POOL_THREADS);
     OK(nn_set_thread_count(original));
     nn_model_free(serial);
     nn_model_free(parallel);

@@ -7,16 +7,7 @@ enum Penalty {
     /// dx += 2λ·dLoss·x (dx = … when `accumulate` is false).
     static func l2Backward(x: UnsafePointer<Float>, dLoss: Float, dx: UnsafeMutablePointer<Float>, count: Int, lambda: Float,
                            accumulate: Bool = true) {
-        let g = 2 * lambda * dLoss
-        var i = 0
-        while i &+ 8 <= count {
-            store8(prior8(dx, i, accumulate) + g * load8(x, i), dx, i)
-            i &+= 8
-        }
-        while i < count {
-            dx[i] = prior(dx, i, accumulate) + g * x[i]
-            i &+= 1
-        }
+        scaledAdd(2 * lambda * dLoss, x, into: dx, count: count, accumulate: accumulate)
     }
     static func l1Forward(x: UnsafePointer<Float>, count: Int, lambda: Float) -> Float {
         lambda * sumOfMagnitudes(x, count: count)

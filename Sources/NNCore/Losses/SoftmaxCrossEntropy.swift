@@ -30,16 +30,8 @@ enum SoftmaxCrossEntropy {
         let normaliser = (try? LossSupport.normaliser(weights, rows: rows)) ?? Float(rows)
         guard weights != nil else {
             // Every row has the same share: one pass over the whole batch, then the labels.
-            let g = dLoss * LossSupport.share(nil, row: 0, normaliser: normaliser), count = rows &* classes
-            var i = 0
-            while i &+ 8 <= count {
-                store8(prior8(dLogits, i, accumulate) + g * load8(probabilities, i), dLogits, i)
-                i &+= 8
-            }
-            while i < count {
-                dLogits[i] = prior(dLogits, i, accumulate) + g * probabilities[i]
-                i &+= 1
-            }
+            let g = dLoss * LossSupport.share(nil, row: 0, normaliser: normaliser)
+            scaledAdd(g, probabilities, into: dLogits, count: rows &* classes, accumulate: accumulate)
             for r in 0 ..< rows { dLogits[r &* classes &+ Int(labels[r])] -= g }
             return
         }

@@ -104,6 +104,25 @@ public enum Optimizer: Equatable, Hashable, Sendable, CustomStringConvertible {
                 v: UnsafeMutablePointer<Float>?, count: Int, learningRate lr: Float, step: Int,
                 tensors: [ParameterTensor]) -> Bool {
         var check = Float8(), checkTail: Float = 0  // stay finite only while every new value is
+        /// Adagrad and RMSProp: c ← keep·c + gain·g²; p ← p − η·g / (√c + ε).
+        @inline(__always) func rootMeanSquareStep(_ c: UnsafeMutablePointer<Float>, keep: Float, gain: Float, eps: Float) {
+            var i = 0
+            while i &+ 8 <= count {
+                let gi = load8(g, i)
+                let ci = keep * load8(c, i) + gain * gi * gi
+                let pi = load8(p, i) - lr * gi / (ci.squareRoot() + eps)
+                store8(ci, c, i)
+                store8(pi, p, i)
+                check += pi * 0
+                i &+= 8
+            }
+            while i < count {
+                c[i] = keep * c[i] + gain * g[i] * g[i]
+                p[i] -= lr * g[i] / (c[i].squareRoot() + eps)
+                checkTail += p[i] * 0
+                i &+= 1
+            }
+        }
         switch self {
         case .sgd:
             var i = 0
@@ -154,41 +173,10 @@ public enum Optimizer: Equatable, Hashable, Sendable, CustomStringConvertible {
                 i &+= 1
             }
         case .adagrad(let eps):
-            let m = m!
-            var i = 0
-            while i &+ 8 <= count {
-                let gi = load8(g, i)
-                let mi = load8(m, i) + gi * gi
-                let pi = load8(p, i) - lr * gi / (mi.squareRoot() + eps)
-                store8(mi, m, i)
-                store8(pi, p, i)
-                check += pi * 0
-                i &+= 8
-            }
-            while i < count {
-                m[i] += g[i] * g[i]
-                p[i] -= lr * g[i] / (m[i].squareRoot() + eps)
-                checkTail += p[i] * 0
-                i &+= 1
-            }
+            // keep = gain = 1 gives exactly c + g² (multiplying by 1 is exact).
+            rootMeanSquareStep(m!, keep: 1, gain: 1, eps: eps)
         case .rmsprop(let rho, let eps):
-            let m = m!
-            var i = 0
-            while i &+ 8 <= count {
-                let gi = load8(g, i)
-                let mi = rho * load8(m, i) + (1 - rho) * gi * gi
-                let pi = load8(p, i) - lr * gi / (mi.squareRoot() + eps)
-                store8(mi, m, i)
-                store8(pi, p, i)
-                check += pi * 0
-                i &+= 8
-            }
-            while i < count {
-                m[i] = rho * m[i] + (1 - rho) * g[i] * g[i]
-                p[i] -= lr * g[i] / (m[i].squareRoot() + eps)
-                checkTail += p[i] * 0
-                i &+= 1
-            }
+            rootMeanSquareStep(m!, keep: rho, gain: 1 - rho, eps: eps)
         case .adam(let b1, let b2, let eps), .adamW(let b1, let b2, let eps, _):
             if case .adamW(_, _, _, let decay) = self, decay > 0 {
                 let shrink = 1 - lr * decay

@@ -110,6 +110,21 @@ func allFinite(_ x: UnsafePointer<Float>, count: Int) -> Bool {
     return ((a0 + a1).sum() + tail) == 0
 }
 
+/// out[i] (+)= g · x[i] over `count` floats: added to `out`, or written over it when
+/// `accumulate` is false (a gradient's first contribution, see `Graph.backward`).
+@inline(__always)
+func scaledAdd(_ g: Float, _ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int, accumulate: Bool) {
+    var i = 0
+    while i &+ 8 <= count {
+        store8(prior8(out, i, accumulate) + g * load8(x, i), out, i)
+        i &+= 8
+    }
+    while i < count {
+        out[i] = prior(out, i, accumulate) + g * x[i]
+        i &+= 1
+    }
+}
+
 /// What a gradient kernel adds its contribution to: the gradient so far, or 0 when it is the
 /// first contribution of the backward pass and overwrites the buffer (see `Graph.backward`).
 @inline(__always)
