@@ -23,7 +23,11 @@ let package = Package(
             exclude: ["README.md"],
             linkerSettings: [.linkedLibrary("protobuf-c")]
         ),
-        .target(name: "NNCore", dependencies: ["CBLAS", "NNSchema"]),
+        // Optimised in debug builds too: the small-product loops (SmallGemm.swift) use SIMD and
+        // InlineArray, which unoptimised code runs hundreds of times slower, and every test
+        // trains through them.
+        .target(name: "NNCore", dependencies: ["CBLAS", "NNSchema"],
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .systemLibrary(name: "CNNCore", path: "Sources/CNNCore"),
         .target(name: "NNCoreC", dependencies: ["NNCore", "CNNCore"]),
         .executableTarget(name: "nn", dependencies: ["NNCore"]),

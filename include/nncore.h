@@ -655,7 +655,8 @@ const char * nn_last_error_message(void);
  * first product sets OpenBLAS's process-wide thread count to 1. Workers wait for work spinning
  * for about 0.2 ms, then sleep; when they are slow to finish (another process holds their
  * core), products run on the calling thread alone for a while. Training is deterministic for a
- * given seed and thread count; matrix products give the same bits for any count.
+ * given seed and thread count (never dependent on timing); a different count may change the
+ * last bits of products, since OpenBLAS rounds the blocks' edges differently.
  *
  * @param threads [in] 1 or more; counts above 64 select 64.
  * @return NN_OK on success; otherwise (out-parameters untouched):

@@ -5,9 +5,11 @@ import Glibc
 #endif
 
 /// The golden model files in Tests/Fixtures/models (written by GoldenFixtureGenerator.swift,
-/// `make fixtures`): valid files written by an earlier version must keep loading and predicting
-/// the same bits, and every broken file must be refused with the code and message its MANIFEST
-/// line gives.
+/// `make fixtures`): valid files written by an earlier version must keep loading the same
+/// parameters and predicting the same bits (to float rounding for the files whose sidecar says
+/// they are not exact by construction, whose last bits depend on the BLAS kernel and summation
+/// order), and every broken file must be refused with the code and message its MANIFEST line
+/// gives.
 @Suite struct GoldenFileTests {
     static let minimumValidFiles = 6
     static let minimumCorruptFiles = 30
@@ -24,8 +26,11 @@ import Glibc
         var values: [String: [String]] = [:]
         var inputs: [[Float]] = []
         var outputs: [[UInt32]] = []
+        /// False when the generator marked the outputs as depending on the summation order.
+        var exact = true
 
         init(_ text: String) throws {
+            exact = !text.contains("# Not exact by construction")
             for rawLine in text.split(separator: "\n", omittingEmptySubsequences: true) {
                 let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
                 let words = line.split(separator: " ").map(String.init)
@@ -61,7 +66,7 @@ import Glibc
     }
 
     @Test(arguments: validNames())
-    func everyValidGoldenFileLoadsAndPredictsItsExpectedOutputsBitForBit(name: String) throws {
+    func everyValidGoldenFileLoadsAndPredictsItsExpectedOutputs(name: String) throws {
         let path = "\(GoldenFixtures.validDirectory)/\(name).nnm"
         let model = try Model(contentsOf: path)
         let text = try ModelFileTests.fileBytes("\(GoldenFixtures.validDirectory)/\(name).expected")
@@ -88,7 +93,13 @@ import Glibc
         let inputs = try Matrix(expected.inputs)
         let outputs = try model.predict(inputs)
         for row in 0 ..< inputs.rows {
-            #expect(outputs.row(row).map(\.bitPattern) == expected.outputs[row], "\(name): row \(row) of \(expected.inputs[row])")
+            if expected.exact {
+                #expect(outputs.row(row).map(\.bitPattern) == expected.outputs[row], "\(name): row \(row) of \(expected.inputs[row])")
+            } else {
+                let want = expected.outputs[row].map { Float(bitPattern: $0) }
+                let worst = zip(outputs.row(row), want).map { abs($0 - $1) / (1 + abs($1)) }.max() ?? .infinity
+                #expect(want.count == outputs.cols && worst < 1e-5, "\(name): row \(row) of \(expected.inputs[row]) is off by \(worst)")
+            }
         }
 
         // While the writer is this very version, saving the loaded model gives the file back.

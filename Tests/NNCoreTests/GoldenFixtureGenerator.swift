@@ -265,8 +265,9 @@ enum GoldenFixtures {
             # Golden file \(fixture.name).nnm, written by nncore \(NNCoreVersion.string) (format version \(ModelFormat.version)).
             # \(fixture.summary)
             # Every later nncore must load it and, for each `input` row, predict() (all rows in one
-            # call) must return the following `output` row bit for bit. Values are float32 bit
-            # patterns in hex; the comment after `#` gives them in decimal.
+            # call) must return the following `output` row bit for bit (to float rounding when the
+            # file is not exact by construction). Values are float32 bit patterns in hex; the
+            # comment after `#` gives them in decimal.
 
             """
         text += fixture.exact

@@ -1,9 +1,9 @@
 // Matrix products split over nncore's worker pool: every transpose combination, awkward sizes,
 // one-row and rank-1 products, a broadcast bias, accumulation — checked against a Double
-// reference, and bitwise against the same product computed without the pool: on one thread
-// for matrix products (whose elements do not depend on the blocks), and block by block on the
-// caller for one-row products (what the pool does when it is busy). Training with 1 and 2
-// threads gives the same weights bit for bit.
+// reference, and bitwise against the same cut computed block by block on the caller (what the
+// pool does when it is busy or backing off), so results never depend on timing. Training is
+// bitwise repeatable for a thread count, and 1 and 2 threads agree to rounding (OpenBLAS's
+// Haswell and Zen kernels round partial tiles differently, so blocks may change the last bits).
 
 @testable import NNCore
 import Testing
@@ -31,6 +31,7 @@ import Testing
         Case(transA: false, transB: false, m: 517, n: 3, k: 100, beta: 0, bias: true),      // narrow result
         Case(transA: false, transB: false, m: 17, n: 19, k: 23, beta: 0, bias: false),      // below the threshold
     ]
+    // (Small products, which nncore's own loops compute, are checked in SmallProductTests.)
 
     /// Values drawn from the test generator, in [-1, 1).
     static func random(_ count: Int, seed: UInt64) -> [Float] {
@@ -64,7 +65,8 @@ import Testing
         Runtime.threadCount = threads
         defer { Runtime.threadCount = saved }
         var out = c0
-        let scratch = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, Gemm.scratchCount(columns: c.n)))
+        let scratchCount = Gemm.scratchCount(inner: c.k, columns: c.n)
+        let scratch = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, scratchCount))
         scratch.initialize(repeating: .nan)
         defer { scratch.deallocate() }
         a.withUnsafeBufferPointer { ap in
@@ -75,7 +77,7 @@ import Testing
                                            a: ap.baseAddress!, lda: c.transA ? c.m : c.k, b: bp.baseAddress!,
                                            ldb: c.transB ? c.k : c.n, c: cp.baseAddress!, ldc: c.n,
                                            bias: c.bias ? biasp.baseAddress! : nil,
-                                           scratch: Gemm.scratchCount(columns: c.n) > 0 ? scratch.baseAddress : nil)
+                                           scratch: scratchCount > 0 ? UnsafeMutableBufferPointer(rebasing: scratch[..<scratchCount]) : nil)
                         if alone, let job = WorkerPool.shared.plan(product, threads: threads) {
                             job.runAlone()
                         } else {
@@ -91,13 +93,13 @@ import Testing
     /// One-row products with an untransposed B are cut along k (when the node has scratch).
     @Test func oneRowProductsAreCutAlongTheInnerDimension() throws {
         let x = Self.random(784, seed: 1), w = Self.random(784 * 256, seed: 2)
-        var y = [Float](repeating: 0, count: 256), scratch = [Float](repeating: 0, count: Gemm.scratchCount(columns: 256))
+        var y = [Float](repeating: 0, count: 256), scratch = [Float](repeating: 0, count: Gemm.scratchCount(inner: 784, columns: 256))
         try x.withUnsafeBufferPointer { xp in
             try w.withUnsafeBufferPointer { wp in
                 try y.withUnsafeMutableBufferPointer { yp in
                     try scratch.withUnsafeMutableBufferPointer { sp in
                         var product = Gemm(m: 1, n: 256, k: 784, a: xp.baseAddress!, lda: 784, b: wp.baseAddress!, ldb: 256,
-                                           c: yp.baseAddress!, ldc: 256, scratch: sp.baseAddress!)
+                                           c: yp.baseAddress!, ldc: 256, scratch: sp)
                         let job = try #require(WorkerPool.shared.plan(product, threads: 2))
                         #expect(job.cut == .inner && job.chunks == 2)
                         product.scratch = nil
@@ -112,11 +114,10 @@ import Testing
         let a = Self.random(c.m * c.k, seed: 1), b = Self.random(c.k * c.n, seed: 2)
         let c0 = Self.random(c.m * c.n, seed: 3), bias = Self.random(c.n, seed: 4)
         let expected = Self.reference(c, a: a, b: b, c0: c0, bias: bias)
-        let serial = Self.run(c, a: a, b: b, c0: c0, bias: bias, threads: 1)
-        for threads in [2, 3, 8] {
+        for threads in [1, 2, 3, 8] {
             let parallel = Self.run(c, a: a, b: b, c0: c0, bias: bias, threads: threads)
-            let unsplit = c.m == 1 ? Self.run(c, a: a, b: b, c0: c0, bias: bias, threads: threads, alone: true) : serial
-            #expect(parallel.map(\.bitPattern) == unsplit.map(\.bitPattern), "\(threads) threads differ from the unsplit product")
+            let alone = Self.run(c, a: a, b: b, c0: c0, bias: bias, threads: threads, alone: true)
+            #expect(parallel.map(\.bitPattern) == alone.map(\.bitPattern), "\(threads) threads differ from the caller alone")
             var worst = 0.0
             for i in expected.indices {
                 worst = max(worst, abs(Double(parallel[i]) - expected[i]) / (1 + abs(expected[i])))
@@ -126,7 +127,7 @@ import Testing
         }
     }
 
-    @Test func trainingGivesTheSameWeightsOnOneAndTwoThreads() throws {
+    @Test func trainingIsRepeatableForAThreadCountAndAgreesAcrossCounts() throws {
         let rows = 600, width = 300
         let x = Self.random(rows * width, seed: 7)
         let labels = (0 ..< rows).map { (Int(x[$0 * width] * 1000) & 0xFFFF) % 5 }
@@ -142,9 +143,12 @@ import Testing
             })
             return model.parameters
         }
-        let one = try train(threads: 1), two = try train(threads: 2)
+        let one = try train(threads: 1), two = try train(threads: 2), twoAgain = try train(threads: 2)
         #expect(one.count == 300 * 256 + 256 + 256 * 128 + 128 + 128 * 5 + 5)
-        #expect(one.map(\.bitPattern) == two.map(\.bitPattern))
+        #expect(two.map(\.bitPattern) == twoAgain.map(\.bitPattern))
+        let worst = zip(one, two).map { abs($0 - $1) }.max() ?? .infinity
+        // Weights are of order 0.1; rounding differences after 10 steps stay far below that.
+        #expect(worst < 1e-4, "largest weight difference between 1 and 2 threads: \(worst)")
     }
 
     /// Inference graphs apply each hidden activation inside its layer's product, per block and

@@ -34,13 +34,13 @@ extension Graph {
         case .maxout(let pieces):
             Maxout.forward(x: val(r.a), y: y, rows: n, units: cols, pieces: pieces)
         case .dropout(let rate):
-            Dropout.forward(x: val(r.a), y: y, mask: r.auxiliary!, count: n &* cols, rate: rate,
+            Dropout.forward(x: val(r.a), y: y, mask: r.auxiliary!.baseAddress!, count: n &* cols, rate: rate,
                             training: isTraining, random: &random)
         case .softmax:
             Softmax.forward(x: val(r.a), y: y, rows: n, cols: cols)
         case .softmaxCrossEntropy:
             y[0] = try SoftmaxCrossEntropy.forward(logits: val(r.a), labels: val(r.b), weights: r.c >= 0 ? val(r.c) : nil,
-                                                   probabilities: r.auxiliary!, rows: activeRows(r.a), classes: records[r.a].cols)
+                                                   probabilities: r.auxiliary!.baseAddress!, rows: activeRows(r.a), classes: records[r.a].cols)
         case .multiclassHinge:
             y[0] = try MulticlassHinge.forward(scores: val(r.a), labels: val(r.b), weights: r.c >= 0 ? val(r.c) : nil,
                                                rows: activeRows(r.a), classes: records[r.a].cols)
@@ -71,7 +71,7 @@ extension Graph {
         case .matmul:
             let da = gradientDestination(r.a)
             MatMul.backward(a: val(r.a), b: val(r.b), dc: dy, da: da?.0, db: nil, m: n, k: records[r.a].cols, n: cols,
-                            accumulateA: da?.accumulate ?? true)
+                            accumulateA: da?.accumulate ?? true, scratch: r.auxiliary)
             let db = gradientDestination(r.b)
             MatMul.backward(a: val(r.a), b: val(r.b), dc: dy, da: nil, db: db?.0, m: n, k: records[r.a].cols, n: cols,
                             accumulateB: db?.accumulate ?? true)
@@ -81,7 +81,8 @@ extension Graph {
             let dbias = gradientDestination(r.c)
             Affine.backward(x: val(r.a), w: val(r.b), dy: dy, dx: dx?.0, dw: dw?.0, dbias: dbias?.0,
                             m: n, k: records[r.a].cols, n: cols, accumulateX: dx?.accumulate ?? true,
-                            accumulateW: dw?.accumulate ?? true, accumulateBias: dbias?.accumulate ?? true)
+                            accumulateW: dw?.accumulate ?? true, accumulateBias: dbias?.accumulate ?? true,
+                            scratch: r.auxiliary)
         case .biasAdd:
             BiasAdd.backward(dy: dy, dx: grad(r.a), dbias: grad(r.b), rows: n, cols: cols)
         case .add, .sub, .mul:
@@ -102,12 +103,12 @@ extension Graph {
         case .maxout(let pieces):
             if let dx = grad(r.a) { Maxout.backward(x: val(r.a), dy: dy, dx: dx, rows: n, units: cols, pieces: pieces) }
         case .dropout:
-            if let dx = grad(r.a) { Dropout.backward(mask: r.auxiliary!, dy: dy, dx: dx, count: n &* cols) }
+            if let dx = grad(r.a) { Dropout.backward(mask: r.auxiliary!.baseAddress!, dy: dy, dx: dx, count: n &* cols) }
         case .softmax:
             if let dx = grad(r.a) { Softmax.backward(y: y, dy: dy, dx: dx, rows: n, cols: cols) }
         case .softmaxCrossEntropy:
             if let (dx, accumulate) = gradientDestination(r.a) {
-                SoftmaxCrossEntropy.backward(probabilities: r.auxiliary!, labels: val(r.b), weights: r.c >= 0 ? val(r.c) : nil,
+                SoftmaxCrossEntropy.backward(probabilities: r.auxiliary!.baseAddress!, labels: val(r.b), weights: r.c >= 0 ? val(r.c) : nil,
                                              dLoss: dy[0], dLogits: dx, rows: activeRows(r.a), classes: records[r.a].cols,
                                              accumulate: accumulate)
             }

@@ -38,7 +38,8 @@ public final class Graph {
         var ownsValue: Bool
         var value: UnsafeMutablePointer<Float>? = nil
         var gradient: UnsafeMutablePointer<Float>? = nil
-        var auxiliary: UnsafeMutablePointer<Float>? = nil
+        /// Per-node working memory (`auxiliaryCount`): a dropout mask, softmax probabilities, product scratch.
+        var auxiliary: UnsafeMutableBufferPointer<Float>? = nil
         var externalGradient: Bool = false
         /// An activation applied to an affine node's result in its product's output pass
         /// (`fusesActivations`).
@@ -62,10 +63,12 @@ public final class Graph {
     public private(set) var batchSize: Int
     /// Training mode: dropout drops only while this is true.
     public var isTraining = false
-    /// Set before `compile` for graphs that only run forward (the model's inference graphs): an
-    /// activation whose input is an affine node used by nothing else is then applied inside the
-    /// affine's product, block by block while the block is in cache (and on the worker
-    /// threads), and shares its buffer — so that affine node's value reads as activated.
+    /// Set before `compile` for graphs whose affine nodes' values nobody reads but their
+    /// activation (the model's graphs): an activation whose input is an affine node used by
+    /// nothing else is then applied inside the affine's product, block by block while the block
+    /// is in cache (and on the worker threads), and shares its buffer — so that affine node's
+    /// value reads as activated. In a graph with gradients, only activations whose backward
+    /// needs nothing but their output are fused (`Activation.backwardNeedsOnlyOutput`).
     var fusesActivations = false
     /// The generator that draws dropout masks.
     public var random: RandomGenerator
@@ -209,32 +212,35 @@ public final class Graph {
         written?.deallocate()
         if fusesActivations { planActivationFusion() }
         var total = 0
-        for i in records.indices where !records[i].fusedIntoInput {
-            let r = records[i]
+        for r in records {
             let count = Graph.aligned(r.rows * r.cols)
-            if !r.op.isLeaf { total += count }
+            if !r.op.isLeaf && !r.fusedIntoInput { total += count }
             if r.requiresGradient && !r.externalGradient { total += count }
-            total += Graph.aligned(auxiliaryCount(r))
+            if !r.fusedIntoInput { total += Graph.aligned(auxiliaryCount(r)) }
         }
         let bytes = max(total, 1) * MemoryLayout<Float>.stride
         let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: Graph.bufferAlignment)
         var cursor = raw.initializeMemory(as: Float.self, repeating: 0, count: max(total, 1))
         for i in records.indices {
-            if records[i].fusedIntoInput {
-                records[i].value = records[records[i].a].value
-                records[i].gradient = nil
-                records[i].auxiliary = nil
-                continue
-            }
             let count = Graph.aligned(records[i].rows * records[i].cols)
-            if !records[i].op.isLeaf { records[i].value = cursor; cursor += count }
+            if records[i].fusedIntoInput {
+                // Its input's buffer, activated in place by the input's product.
+                records[i].value = records[records[i].a].value
+            } else if !records[i].op.isLeaf {
+                records[i].value = cursor; cursor += count
+            }
             if records[i].requiresGradient && !records[i].externalGradient {
                 records[i].gradient = cursor; cursor += count
             } else if !records[i].externalGradient {
                 records[i].gradient = nil
             }
-            let aux = Graph.aligned(auxiliaryCount(records[i]))
-            if aux > 0 { records[i].auxiliary = cursor; cursor += aux } else { records[i].auxiliary = nil }
+            let aux = records[i].fusedIntoInput ? 0 : auxiliaryCount(records[i])
+            if aux > 0 {
+                records[i].auxiliary = UnsafeMutableBufferPointer(start: cursor, count: aux)
+                cursor += Graph.aligned(aux)
+            } else {
+                records[i].auxiliary = nil
+            }
         }
         arena = raw
         reachable = .allocate(capacity: max(records.count, 1))
@@ -244,8 +250,9 @@ public final class Graph {
         isCompiled = true
     }
 
-    /// Marks each activation whose input is an affine node with no other consumer, in a graph
-    /// without gradients, to be applied in that affine's output pass.
+    /// Marks each activation whose input is an affine node with no other consumer to be applied
+    /// in that affine's output pass — when no gradient flows through the activation, or when its
+    /// backward reads only its output (the affine's own backward never reads its output).
     private func planActivationFusion() {
         var consumers = [Int](repeating: 0, count: records.count)
         for r in records {
@@ -256,9 +263,10 @@ public final class Graph {
             records[i].fusedIntoInput = false
         }
         for i in records.indices {
-            guard case .activation(let f) = records[i].op, !records[i].requiresGradient else { continue }
+            guard case .activation(let f) = records[i].op,
+                  !records[i].requiresGradient || f.backwardNeedsOnlyOutput else { continue }
             let a = records[i].a
-            guard records[a].op == .affine, consumers[a] == 1, !records[a].requiresGradient else { continue }
+            guard records[a].op == .affine, consumers[a] == 1 else { continue }
             records[a].epilogue = f
             records[i].fusedIntoInput = true
         }
@@ -267,8 +275,8 @@ public final class Graph {
     private func auxiliaryCount(_ r: Record) -> Int {
         switch r.op {
         case .dropout: return r.rows * r.cols                       // the mask, (rows, cols)
-        case .matmul, .affine:                                      // partial sums of a split one-row product
-            return r.batched || r.rows == 1 ? Gemm.scratchCount(columns: r.cols) : 0
+        case .matmul, .affine:                                      // product scratch (see Gemm.scratch)
+            return Gemm.scratchCount(inner: records[r.a].cols, columns: r.cols)
         case .softmaxCrossEntropy: return records[r.a].rows * records[r.a].cols  // probabilities
         default: return 0
         }

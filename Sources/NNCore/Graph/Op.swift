@@ -156,6 +156,17 @@ public enum Activation: Equatable, Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Whether its derivative can be computed from its output alone, so that the output may
+    /// overwrite the input (`Graph.fusesActivations`): true where f′ is a function of f(x) —
+    /// for ReLU, leaky ReLU and ELU with α ≥ 0 because f(x) > 0 exactly when x > 0.
+    var backwardNeedsOnlyOutput: Bool {
+        switch self {
+        case .identity, .relu, .sigmoid, .tanh: return true
+        case .leakyReLU(let alpha), .elu(let alpha): return alpha >= 0
+        case .gelu, .softplus: return false
+        }
+    }
+
     /// Whether He initialisation suits it (the ReLU family) rather than Glorot.
     public var isReLUFamily: Bool {
         switch self {

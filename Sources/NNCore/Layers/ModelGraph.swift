@@ -35,7 +35,7 @@ final class ModelGraph: @unchecked Sendable {
     init(model storage: Model.Storage, capacity: Int, purpose: Purpose) throws {
         self.purpose = purpose
         let g = Graph(batchCapacity: capacity)
-        g.fusesActivations = purpose == .inference
+        g.fusesActivations = true
         graph = g
         let training: Bool
         if case .training = purpose { training = true } else { training = false }

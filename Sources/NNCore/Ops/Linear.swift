@@ -5,20 +5,21 @@ import CBLAS
 /// C = A·B through OpenBLAS (`Gemm`: `sgemm`, `sgemv` for one row, split over the worker pool
 /// when large).
 enum MatMul {
-    /// a (m, k), b (k, n) → c (m, n). `scratch` (see `Gemm.scratch`) lets a one-row product be
-    /// split along k.
+    /// a (m, k), b (k, n) → c (m, n). `scratch` (see `Gemm.scratch`, `Gemm.scratchCount`) lets a
+    /// one-row product be split along k and a small product copy b transposed.
     static func forward(a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, m: Int, k: Int, n: Int,
-                        scratch: UnsafeMutablePointer<Float>? = nil) {
+                        scratch: UnsafeMutableBufferPointer<Float>? = nil) {
         Gemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: c, ldc: n, scratch: scratch).perform()
     }
 
     /// da (m, k) += dc·bᵀ; db (k, n) += aᵀ·dc. A gradient whose `accumulate…` flag is false is
-    /// overwritten instead (β = 0), which spares zeroing it first.
+    /// overwritten instead (β = 0), which spares zeroing it first. `scratch` as in `forward`.
     static func backward(a: UnsafePointer<Float>, b: UnsafePointer<Float>, dc: UnsafePointer<Float>,
                          da: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?, m: Int, k: Int, n: Int,
-                         accumulateA: Bool = true, accumulateB: Bool = true) {
+                         accumulateA: Bool = true, accumulateB: Bool = true, scratch: UnsafeMutableBufferPointer<Float>? = nil) {
         if let da {
-            Gemm(transB: true, m: m, n: k, k: n, beta: accumulateA ? 1 : 0, a: dc, lda: n, b: b, ldb: n, c: da, ldc: k).perform()
+            Gemm(transB: true, m: m, n: k, k: n, beta: accumulateA ? 1 : 0, a: dc, lda: n, b: b, ldb: n, c: da, ldc: k,
+                 scratch: scratch).perform()
         }
         if let db {
             Gemm(transA: true, m: k, n: n, k: m, beta: accumulateB ? 1 : 0, a: a, lda: k, b: dc, ldb: n, c: db, ldc: n).perform()
@@ -32,18 +33,20 @@ enum Affine {
     /// just before the product accumulates on top of it (β = 1), while the block is in cache.
     /// `epilogue`, when given, is applied to y in the same pass (see `Graph.fusesActivations`).
     static func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                        y: UnsafeMutablePointer<Float>, m: Int, k: Int, n: Int, scratch: UnsafeMutablePointer<Float>? = nil,
+                        y: UnsafeMutablePointer<Float>, m: Int, k: Int, n: Int, scratch: UnsafeMutableBufferPointer<Float>? = nil,
                         epilogue: Activation? = nil) {
         Gemm(m: m, n: n, k: k, a: x, lda: k, b: w, ldb: n, c: y, ldc: n, bias: bias, scratch: scratch,
              epilogue: epilogue).perform()
     }
 
     /// dx (m, k) += dy·Wᵀ; dW (k, n) += xᵀ·dy; dbias (1, n) += column sums of dy (each one
-    /// overwritten instead when its `accumulate…` flag is false).
+    /// overwritten instead when its `accumulate…` flag is false). `scratch` as in `forward`.
     static func backward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                          dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?, dbias: UnsafeMutablePointer<Float>?,
-                         m: Int, k: Int, n: Int, accumulateX: Bool = true, accumulateW: Bool = true, accumulateBias: Bool = true) {
-        MatMul.backward(a: x, b: w, dc: dy, da: dx, db: dw, m: m, k: k, n: n, accumulateA: accumulateX, accumulateB: accumulateW)
+                         m: Int, k: Int, n: Int, accumulateX: Bool = true, accumulateW: Bool = true, accumulateBias: Bool = true,
+                         scratch: UnsafeMutableBufferPointer<Float>? = nil) {
+        MatMul.backward(a: x, b: w, dc: dy, da: dx, db: dw, m: m, k: k, n: n, accumulateA: accumulateX, accumulateB: accumulateW,
+                        scratch: scratch)
         if let dbias { ColumnSum.accumulate(dy, into: dbias, rows: m, cols: n, accumulate: accumulateBias) }
     }
 }

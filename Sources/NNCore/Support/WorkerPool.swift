@@ -26,12 +26,15 @@ import Musl
 /// time: a caller that finds the pool busy (another thread's product) computes its product
 /// alone, which is what it should do when every core is already busy.
 ///
-/// Results depend on the thread count at most, never on timing: a matrix product's elements
-/// are each computed by the same single-threaded OpenBLAS kernel over the same inner dimension
-/// whatever the blocks (so they equal the one-thread results bit for bit). A one-row product
-/// (`sgemv`) — whose rounding depends on where a block starts, and which is cut along its inner
-/// dimension when the graph node provides scratch — is cut by its shape and the thread count
-/// alone, and computed block by block also when it runs on the caller.
+/// Results depend on the product's shape and the thread count, never on timing: a product is
+/// cut by those alone, and a caller that runs a cut product by itself (busy pool, back-off)
+/// computes it block by block, with the same OpenBLAS calls the threads would make. That
+/// matters because OpenBLAS's rounding can depend on the blocks: its Haswell and Zen `sgemm`
+/// kernels round the elements of partial register tiles differently (a 128 × 256 product split
+/// into two row blocks differs from the whole in 2,281 of 32,768 elements on a Zen CPU), `sgemv`
+/// rounds the first elements of a block by where the block starts, and a one-row product cut
+/// along its inner dimension sums in another order. So different thread counts may give
+/// different last bits.
 ///
 /// Thread safety: every method may be called from any thread.
 final class WorkerPool: @unchecked Sendable {
@@ -94,19 +97,11 @@ final class WorkerPool: @unchecked Sendable {
         /// Workers with an index at or above this sit the job out.
         var workers: Int
 
-        /// Computes the job on the calling thread with the same results as split: a matrix
-        /// product (`sgemm`, `sger`) in one call, since its elements do not depend on the blocks;
-        /// a one-row product block by block, since OpenBLAS's `sgemv` rounds the first elements of
-        /// a block differently depending on where the block starts, and inner blocks change the
-        /// order of the sums.
+        /// Computes the job on the calling thread, block by block, so that the results equal
+        /// those of the split (see the type's note on rounding).
         func runAlone() {
-            if product.m == 1 {
-                for chunk in 0 ..< chunks { run(chunk: chunk) }
-                finish()
-            } else {
-                product.compute(rows: 0 ..< product.m, cols: 0 ..< product.n, inner: 0 ..< product.k)
-                product.finishBlock(rows: 0 ..< product.m, cols: 0 ..< product.n)
-            }
+            for chunk in 0 ..< chunks { run(chunk: chunk) }
+            finish()
         }
 
         func run(chunk: Int) {
@@ -125,7 +120,7 @@ final class WorkerPool: @unchecked Sendable {
                 if chunk == 0 {
                     product.compute(rows: 0 ..< 1, cols: 0 ..< product.n, inner: inner)
                 } else {
-                    product.computePart(inner: inner, into: product.scratch! + (chunk &- 1) &* product.n)
+                    product.computePart(inner: inner, into: product.scratch!.baseAddress! + (chunk &- 1) &* product.n)
                 }
             }
         }
@@ -135,7 +130,7 @@ final class WorkerPool: @unchecked Sendable {
         func finish() {
             guard cut == .inner else { return }
             for chunk in 1 ..< chunks {
-                Accumulate.add(product.scratch! + (chunk &- 1) &* product.n, into: product.c, count: product.n)
+                Accumulate.add(product.scratch!.baseAddress! + (chunk &- 1) &* product.n, into: product.c, count: product.n)
             }
             product.finishBlock(rows: 0 ..< 1, cols: 0 ..< product.n)
         }
@@ -171,7 +166,8 @@ final class WorkerPool: @unchecked Sendable {
         let threshold = product.m == 1 ? WorkerPool.rowThreshold : WorkerPool.parallelThreshold
         guard threads > 1, multiplyAdds >= Double(threshold) else { return nil }
         let cut: Job.Cut, extent: Int
-        if product.m == 1, !product.transB, product.scratch != nil, threads <= Gemm.maxInnerBlocks {
+        if product.m == 1, !product.transB, threads <= Gemm.maxInnerBlocks,
+           product.hasScratch((Gemm.maxInnerBlocks - 1) * product.n) {
             // y = x·W with W (k, n) row-major: inner blocks read contiguous rows of W (column
             // blocks would read strided pieces of every row).
             cut = .inner
@@ -337,92 +333,4 @@ final class WorkerPool: @unchecked Sendable {
 struct CacheLinePadding {
     private var words: (Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int) =
         (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-}
-
-/// C = α·op(A)·op(B) + β·C, row-major (op = transpose or not), described by plain values so
-/// that it can be cut into blocks and handed to other threads without allocating. With `bias`,
-/// every row of C is first set to the bias row and the product is added on top (β is ignored).
-struct Gemm {
-    var transA = false, transB = false
-    /// op(A) is (m, k), op(B) is (k, n), C is (m, n).
-    var m: Int, n: Int, k: Int
-    var alpha: Float = 1, beta: Float = 0
-    var a: UnsafePointer<Float>, lda: Int
-    var b: UnsafePointer<Float>, ldb: Int
-    var c: UnsafeMutablePointer<Float>, ldc: Int
-    var bias: UnsafePointer<Float>? = nil
-    /// Room for (maxInnerBlocks − 1) × n floats, which lets a one-row product be cut along its
-    /// inner dimension (nil: it is cut by columns instead).
-    var scratch: UnsafeMutablePointer<Float>? = nil
-    /// An activation applied to each finished block of C, in place, while it is in cache.
-    var epilogue: Activation? = nil
-
-    /// The most inner blocks a one-row product is cut into (the scratch a node provides).
-    static let maxInnerBlocks = 8
-    /// Scratch floats a graph node provides for products with `n` output columns (none for
-    /// very wide outputs, which are cut by columns).
-    static func scratchCount(columns n: Int) -> Int { n <= 4096 ? (maxInnerBlocks - 1) * n : 0 }
-
-    /// Computes the block `rows × cols` of C over the inner indices `inner` on the calling
-    /// thread. One-row blocks go through `sgemv` and rank-1 products (k = 1, accumulating)
-    /// through `sger`.
-    func compute(rows: Range<Int>, cols: Range<Int>, inner: Range<Int>) {
-        let mm = rows.count, nn = cols.count, kk = inner.count
-        guard mm > 0, nn > 0 else { return }
-        let aBlock = transA ? a + (inner.lowerBound &* lda &+ rows.lowerBound) : a + (rows.lowerBound &* lda &+ inner.lowerBound)
-        let bBlock = transB ? b + (cols.lowerBound &* ldb &+ inner.lowerBound) : b + (inner.lowerBound &* ldb &+ cols.lowerBound)
-        let cBlock = c + (rows.lowerBound &* ldc &+ cols.lowerBound)
-        var beta = self.beta
-        if let bias {
-            broadcastRow(bias + cols.lowerBound, into: cBlock, rows: mm, cols: nn, stride: ldc)
-            beta = 1
-        }
-        if mm == 1 {
-            // One row of C: a matrix-vector product over op(B). β = 0 is applied as zeros and
-            // β = 1, so that whatever C held (even NaN) never leaks into the result.
-            if beta == 0 {
-                cBlock.update(repeating: 0, count: nn)
-                beta = 1
-            }
-            let incA = Int32(transA ? lda : 1)
-            if transB {
-                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(nn), Int32(kk), alpha, bBlock, Int32(ldb),
-                            aBlock, incA, beta, cBlock, 1)
-            } else {
-                cblas_sgemv(CblasRowMajor, CblasTrans, Int32(kk), Int32(nn), alpha, bBlock, Int32(ldb),
-                            aBlock, incA, beta, cBlock, 1)
-            }
-        } else if kk == 1 && beta == 1 {
-            // An outer product added to C.
-            cblas_sger(CblasRowMajor, Int32(mm), Int32(nn), alpha, aBlock, Int32(transA ? 1 : lda),
-                       bBlock, Int32(transB ? ldb : 1), cBlock, Int32(ldc))
-        } else {
-            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                        Int32(mm), Int32(nn), Int32(kk), alpha, aBlock, Int32(lda), bBlock, Int32(ldb),
-                        beta, cBlock, Int32(ldc))
-        }
-    }
-
-    /// Applies `epilogue` (if any) to the finished block `rows × cols` of C.
-    func finishBlock(rows: Range<Int>, cols: Range<Int>) {
-        guard let epilogue, !cols.isEmpty else { return }
-        var row = c + (rows.lowerBound &* ldc &+ cols.lowerBound)
-        for _ in rows {
-            ActivationKernel.forward(epilogue, x: row, y: row, count: cols.count)
-            row += ldc
-        }
-    }
-
-    /// α·a[inner]·B[inner, :] of a one-row, untransposed-B product, written (not added) to `out`.
-    func computePart(inner: Range<Int>, into out: UnsafeMutablePointer<Float>) {
-        var part = self
-        part.c = out
-        part.beta = 0
-        part.bias = nil
-        part.epilogue = nil
-        part.compute(rows: 0 ..< 1, cols: 0 ..< n, inner: inner)
-    }
-
-    /// Computes all of C, on the worker pool when the product is large enough.
-    func perform() { WorkerPool.shared.perform(self) }
 }

@@ -1,0 +1,112 @@
+import CBLAS
+
+/// C = op(A)·op(B) + β·C, row-major (op = transpose or not), described by plain values so
+/// that it can be cut into blocks and handed to other threads without allocating. With `bias`,
+/// every row of C is first set to the bias row and the product is added on top (β is ignored).
+///
+/// Products of at least two rows and fewer than `smallProductLimit` multiply-adds run in
+/// nncore's own loops (`SmallGemm.swift`), where OpenBLAS's per-call packing costs more than
+/// the arithmetic; the others go to OpenBLAS (`sgemm`, `sgemv` for one row, `sger` for an
+/// accumulated outer product).
+struct Gemm {
+    var transA = false, transB = false
+    /// op(A) is (m, k), op(B) is (k, n), C is (m, n).
+    var m: Int, n: Int, k: Int
+    /// 0 or 1 in practice; 0 overwrites C without reading it (NaN in C never leaks into the result).
+    var beta: Float = 0
+    var a: UnsafePointer<Float>, lda: Int
+    var b: UnsafePointer<Float>, ldb: Int
+    var c: UnsafeMutablePointer<Float>, ldc: Int
+    var bias: UnsafePointer<Float>? = nil
+    /// Working memory the graph node provides (`scratchCount`): partial sums of a one-row product
+    /// cut along its inner dimension ((maxInnerBlocks − 1) × n floats; without them it is cut by
+    /// columns), or a transposed copy of op(B) for the small-product loops (k × n floats).
+    var scratch: UnsafeMutableBufferPointer<Float>? = nil
+    /// An activation applied to each finished block of C, in place, while it is in cache.
+    var epilogue: Activation? = nil
+
+    /// The most inner blocks a one-row product is cut into (the scratch a node provides).
+    static let maxInnerBlocks = 8
+    /// Scratch floats a graph node provides for its products with `k` inputs and `n` outputs (a
+    /// backward product with k and n swapped needs the same): room for a one-row product's inner
+    /// blocks (none for very wide outputs, which are cut by columns) and for a transposed copy of
+    /// a small weight matrix.
+    static func scratchCount(inner k: Int, columns n: Int) -> Int {
+        let innerBlocks = n <= 4096 ? (maxInnerBlocks - 1) * n : 0
+        let (weights, overflow) = k.multipliedReportingOverflow(by: n)
+        return max(innerBlocks, !overflow && weights <= packLimit ? weights : 0)
+    }
+
+    /// Whether `scratch` holds at least `count` floats.
+    func hasScratch(_ count: Int) -> Bool { (scratch?.count ?? 0) >= count }
+
+    /// Computes the block `rows × cols` of C over the inner indices `inner` on the calling
+    /// thread with OpenBLAS: one-row blocks through `sgemv`, rank-1 products (k = 1,
+    /// accumulating) through `sger`, the others through `sgemm`.
+    func compute(rows: Range<Int>, cols: Range<Int>, inner: Range<Int>) {
+        let mm = rows.count, nn = cols.count, kk = inner.count
+        guard mm > 0, nn > 0 else { return }
+        let aBlock = transA ? a + (inner.lowerBound &* lda &+ rows.lowerBound) : a + (rows.lowerBound &* lda &+ inner.lowerBound)
+        let bBlock = transB ? b + (cols.lowerBound &* ldb &+ inner.lowerBound) : b + (inner.lowerBound &* ldb &+ cols.lowerBound)
+        let cBlock = c + (rows.lowerBound &* ldc &+ cols.lowerBound)
+        var beta = self.beta
+        if let bias {
+            broadcastRow(bias + cols.lowerBound, into: cBlock, rows: mm, cols: nn, stride: ldc)
+            beta = 1
+        }
+        if mm == 1 {
+            // One row of C: a matrix-vector product over op(B). β = 0 is applied as zeros and
+            // β = 1, so that whatever C held (even NaN) never leaks into the result.
+            if beta == 0 {
+                cBlock.update(repeating: 0, count: nn)
+                beta = 1
+            }
+            let incA = Int32(transA ? lda : 1)
+            if transB {
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(nn), Int32(kk), 1, bBlock, Int32(ldb),
+                            aBlock, incA, beta, cBlock, 1)
+            } else {
+                cblas_sgemv(CblasRowMajor, CblasTrans, Int32(kk), Int32(nn), 1, bBlock, Int32(ldb),
+                            aBlock, incA, beta, cBlock, 1)
+            }
+        } else if kk == 1 && beta == 1 {
+            // An outer product added to C.
+            cblas_sger(CblasRowMajor, Int32(mm), Int32(nn), 1, aBlock, Int32(transA ? 1 : lda),
+                       bBlock, Int32(transB ? ldb : 1), cBlock, Int32(ldc))
+        } else {
+            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                        Int32(mm), Int32(nn), Int32(kk), 1, aBlock, Int32(lda), bBlock, Int32(ldb),
+                        beta, cBlock, Int32(ldc))
+        }
+    }
+
+    /// Applies `epilogue` (if any) to the finished block `rows × cols` of C.
+    func finishBlock(rows: Range<Int>, cols: Range<Int>) {
+        guard let epilogue, !cols.isEmpty else { return }
+        var row = c + (rows.lowerBound &* ldc &+ cols.lowerBound)
+        for _ in rows {
+            ActivationKernel.forward(epilogue, x: row, y: row, count: cols.count)
+            row += ldc
+        }
+    }
+
+    /// a[inner]·B[inner, :] of a one-row, untransposed-B product, written (not added) to `out`.
+    func computePart(inner: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        var part = self
+        part.c = out
+        part.beta = 0
+        part.bias = nil
+        part.epilogue = nil
+        part.compute(rows: 0 ..< 1, cols: 0 ..< n, inner: inner)
+    }
+
+    /// Computes all of C (and its epilogue): a small product in nncore's loops on the calling
+    /// thread, a larger one with OpenBLAS, on the worker pool when it is large enough.
+    func perform() {
+        if let kernel = smallKernel {
+            computeSmall(kernel)
+        } else {
+            WorkerPool.shared.perform(self)
+        }
+    }
+}
