@@ -7,6 +7,7 @@ enum SoftmaxCrossEntropy {
                         probabilities: UnsafeMutablePointer<Float>, rows: Int, classes: Int) throws -> Float {
         let normaliser = try LossSupport.normaliser(weights, rows: rows)
         let uniformShare = LossSupport.share(nil, row: 0, normaliser: normaliser)  // 1/rows, one division
+        Softmax.shiftedExponentials(x: logits, y: probabilities, rows: rows, cols: classes)
         var loss: Double = 0
         for r in 0 ..< rows {
             let label = try LossSupport.classIndex(labels, row: r, classes: classes)
@@ -14,7 +15,7 @@ enum SoftmaxCrossEntropy {
             var peak = z[0]
             for j in 1 ..< classes { peak = z[j] > peak ? z[j] : peak }
             var total: Float = 0
-            for j in 0 ..< classes { let e = _exp(z[j] - peak); p[j] = e; total += e }
+            for j in 0 ..< classes { total += p[j] }
             scaleInPlace(p, count: classes, by: 1 / total)
             let rowLoss = _log(total) + (peak - z[label])  // the exact difference first: ln Σ may be tiny
             let share = weights == nil ? uniformShare : LossSupport.share(weights, row: r, normaliser: normaliser)

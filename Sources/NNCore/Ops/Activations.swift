@@ -2,31 +2,39 @@
 // Backward passes read the op's input x and/or output y, whichever gives the cheaper derivative.
 
 enum ActivationKernel {
+    /// Whether `inRegisters` computes f (a lane-wise select: identity and the ReLU family
+    /// without exponentials), so that a product's loop can apply it before storing.
+    static func appliesInRegisters(_ f: Activation) -> Bool {
+        switch f {
+        case .identity, .relu, .leakyReLU: return true
+        case .sigmoid, .tanh, .elu, .gelu, .softplus: return false
+        }
+    }
+
+    /// f on eight values, for the activations `appliesInRegisters` accepts (the others pass
+    /// through unchanged). ReLU is x > 0 ? x : 0 lane-wise (NaN and −0 give +0), as a select
+    /// rather than a branch.
+    @inline(__always)
+    static func inRegisters(_ f: Activation, _ v: Float8) -> Float8 {
+        switch f {
+        case .relu: return Float8().replacing(with: v, where: v .> 0)
+        case .leakyReLU(let alpha): return (alpha * v).replacing(with: v, where: v .> 0)
+        default: return v
+        }
+    }
+
     static func forward(_ f: Activation, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int) {
         switch f {
         case .identity:
             y.update(from: x, count: count)
-        case .relu:
-            // x > 0 ? x : 0 lane-wise (NaN and −0 give +0), as a select rather than a branch.
+        case .relu, .leakyReLU:
             var i = 0
             while i &+ 8 <= count {
-                let v = load8(x, i)
-                store8(Float8().replacing(with: v, where: v .> 0), y, i)
+                store8(inRegisters(f, load8(x, i)), y, i)
                 i &+= 8
             }
             while i < count {
-                y[i] = x[i] > 0 ? x[i] : 0
-                i &+= 1
-            }
-        case .leakyReLU(let alpha):
-            var i = 0
-            while i &+ 8 <= count {
-                let v = load8(x, i)
-                store8((alpha * v).replacing(with: v, where: v .> 0), y, i)
-                i &+= 8
-            }
-            while i < count {
-                y[i] = x[i] > 0 ? x[i] : alpha * x[i]
+                y[i] = inRegisters(f, Float8(repeating: x[i]))[0]
                 i &+= 1
             }
         case .sigmoid:
@@ -192,14 +200,25 @@ enum Dropout {
 /// Row-wise softmax, shifted by the row maximum so that exp never overflows.
 enum Softmax {
     static func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
+        shiftedExponentials(x: x, y: y, rows: rows, cols: cols)
+        for r in 0 ..< rows {
+            let yr = y + r &* cols
+            var total: Float = 0
+            for j in 0 ..< cols { total += yr[j] }
+            scaleInPlace(yr, count: cols, by: 1 / total)
+        }
+    }
+
+    /// y = e^(x − the row's maximum), row by row, not normalised: each row has a 1 where its
+    /// maximum is, and the exponentials of the whole batch are taken eight at a time.
+    static func shiftedExponentials(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
         for r in 0 ..< rows {
             let xr = x + r &* cols, yr = y + r &* cols
             var peak = xr[0]
             for j in 1 ..< cols { peak = xr[j] > peak ? xr[j] : peak }
-            var total: Float = 0
-            for j in 0 ..< cols { let e = _exp(xr[j] - peak); yr[j] = e; total += e }
-            scaleInPlace(yr, count: cols, by: 1 / total)
+            for j in 0 ..< cols { yr[j] = xr[j] - peak }
         }
+        expInPlace(y, count: rows &* cols)
     }
 
     /// dx = y ⊙ (dy − Σ dy·y), row by row.

@@ -7,16 +7,18 @@
 // small op(B) in the scratch the graph node provides. They use SIMD8 (two SSE registers on the
 // baseline x86-64 target) along whichever side of the product is contiguous.
 //
-// Every element of C is computed in a fixed order that depends only on the product's shape,
-// so results do not depend on threads (small products are never split) or on timing.
+// Every element of C is computed in a fixed order that depends only on the product's shape, so
+// results do not depend on threads (small products are not split, see `Gemm.perform`) or on
+// timing.
 
 /// A register-block size known at compile time, which selects a specialisation of the kernels.
 struct Block<let count: Int> {}
 
 extension Gemm {
-    /// Products of at least two rows with fewer multiply-adds than this run in nncore's loops.
-    /// It equals the worker pool's threshold, so a small product is never split.
-    static let smallProductLimit = WorkerPool.parallelThreshold
+    /// Products of at least two rows with fewer multiply-adds than this run in nncore's loops
+    /// (at 2¹⁷, the spiral net's 300 × 100 × 3 products take OpenBLAS longer to dispatch than to
+    /// compute; M's 128 × 256 × 128 do not).
+    static let smallProductLimit = 1 << 17
     /// The largest op(B), in floats, that the loops copy transposed into the node's scratch.
     static let packLimit = 1 << 14
 
@@ -52,34 +54,36 @@ extension Gemm {
         return nil
     }
 
-    /// Computes all of C with `kernel` on the calling thread, and applies the epilogue: `rowSums`
-    /// to each group of rows as it is finished, the others to all of C at the end.
+    /// Computes all of C with `kernel` on the calling thread, and applies the epilogue:
+    /// `rowSums` to each group of rows as it finishes them, the others to all of C at the end.
     func computeSmall(_ kernel: SmallKernel) {
-        defer { if kernel != .rowSums { finishBlock(rows: 0 ..< m, cols: 0 ..< n) } }
         switch kernel {
         case .rowSums:
-            if transB {
-                // op(B) = Bᵀ, with B stored (n, k): copy it as (k, n).
-                let packed = scratch!.baseAddress!
-                Gemm.transpose(b, rows: n, cols: k, stride: ldb, into: packed)
-                rowSums(b: packed, ldb: n)
-            } else {
-                rowSums(b: b, ldb: ldb)
-            }
+            // Needs op(B)'s rows contiguous: B untransposed.
+            (transB ? withTransposedCopyOfB() : self).rowSums(rows: 0 ..< m)
+            return
         case .dotProducts:
-            if transB {
-                // B stored (n, k): its rows are op(B)'s columns.
-                dotProducts(columns: b, stride: ldb)
-            } else {
-                let packed = scratch!.baseAddress!
-                Gemm.transpose(b, rows: k, cols: n, stride: ldb, into: packed)
-                dotProducts(columns: packed, stride: k)
-            }
+            // Needs op(B)'s columns contiguous: B stored transposed.
+            (transB ? self : withTransposedCopyOfB()).dotProducts(rows: 0 ..< m)
         case .columnSums:
-            columnSums()
+            columnSums(rows: 0 ..< m)
         case .scalar:
-            scalarProduct()
+            scalarProduct(rows: 0 ..< m)
         }
+        finishBlock(rows: 0 ..< m, cols: 0 ..< n)
+    }
+
+    /// The same product with B stored the other way round: a transposed copy in scratch (k × n
+    /// floats), and `transB` flipped, so op(B) is unchanged.
+    private func withTransposedCopyOfB() -> Gemm {
+        let copy = scratch!.baseAddress!
+        var product = self
+        // B is stored (n, k) when transposed, (k, n) otherwise.
+        Gemm.transpose(b, rows: transB ? n : k, cols: transB ? k : n, stride: ldb, into: copy)
+        product.b = UnsafePointer(copy)
+        product.ldb = transB ? n : k
+        product.transB.toggle()
+        return product
     }
 
     /// dst (cols, rows) = srcᵀ, for src (rows, cols) with row stride `stride`.
@@ -116,44 +120,48 @@ extension Gemm {
         }
     }
 
-    /// C[i, j] = start + Σ_p op(A)[i, p]·bb[p·ldb + j] in increasing p, for op(B) (k, n) stored
-    /// untransposed in `bb`. Four rows at a time in 8-column tiles, then the last rows one at a
-    /// time in 32-column tiles. Needs n ≥ 8: a last tile of fewer than eight columns is computed
+    /// C[i, j] = start + Σ_p op(A)[i, p]·op(B)[p, j] in increasing p, for op(B) (k, n) stored
+    /// untransposed in B. Four rows at a time in 8-column tiles, then the last one to three rows
+    /// in tiles of 8 to 32 columns. Needs n ≥ 8: a last tile of fewer than eight columns is computed
     /// as the eight ending at column n, of which only the new ones are stored.
-    private func rowSums(b bb: UnsafePointer<Float>, ldb ldbb: Int) {
-        var i = 0
-        while i &+ 4 <= m {
-            rowSums(rows: i, Block<4>(), Block<1>(), b: bb, ldb: ldbb)
+    private func rowSums(rows: Range<Int>) {
+        var i = rows.lowerBound
+        while i &+ 4 <= rows.upperBound {
+            rowSums(rows: i, Block<4>(), Block<1>())
             i &+= 4
         }
-        while i < m {
-            rowSums(rows: i, Block<1>(), Block<4>(), b: bb, ldb: ldbb)
-            i &+= 1
+        // The last one to three rows together, reading op(B) once.
+        switch rows.upperBound &- i {
+        case 3: rowSums(rows: i, Block<3>(), Block<1>())
+        case 2: rowSums(rows: i, Block<2>(), Block<2>())
+        case 1: rowSums(rows: i, Block<1>(), Block<4>())
+        default: break
         }
     }
 
-    /// Rows i ..< i + R of C: tiles of V SIMD8 vectors of columns, then single vectors; then the
-    /// epilogue on those rows, while they are in cache.
+    /// Rows i ..< i + R of C: tiles of V SIMD8 vectors of columns, then single vectors. The
+    /// epilogue is applied in registers when it is a select, else to these rows once they are
+    /// done, while they are in cache.
     @inline(__always)
-    private func rowSums<let R: Int, let V: Int>(rows i: Int, _ rows: Block<R>, _ vectors: Block<V>,
-                                                 b bb: UnsafePointer<Float>, ldb ldbb: Int) {
+    private func rowSums<let R: Int, let V: Int>(rows i: Int, _ rows: Block<R>, _ vectors: Block<V>) {
         var j = 0
         while j &+ 8 &* V <= n {
-            rowSumsTile(rows: i, columns: j, skip: 0, rows, vectors, b: bb, ldb: ldbb)
+            rowSumsTile(rows: i, columns: j, skip: 0, rows, vectors)
             j &+= 8 &* V
         }
         while j < n {
             let block = min(j, n &- 8)
-            rowSumsTile(rows: i, columns: block, skip: j &- block, rows, Block<1>(), b: bb, ldb: ldbb)
+            rowSumsTile(rows: i, columns: block, skip: j &- block, rows, Block<1>())
             j &+= 8
         }
-        finishBlock(rows: i ..< i &+ R, cols: 0 ..< n)
+        if let epilogue, !ActivationKernel.appliesInRegisters(epilogue) {
+            finishBlock(rows: i ..< i &+ R, cols: 0 ..< n)
+        }
     }
 
     /// The R × 8V tile of C at (i, j), held in registers over all of k.
     @inline(__always)
-    private func rowSumsTile<let R: Int, let V: Int>(rows i: Int, columns j: Int, skip: Int, _: Block<R>, _: Block<V>,
-                                                     b bb: UnsafePointer<Float>, ldb ldbb: Int) {
+    private func rowSumsTile<let R: Int, let V: Int>(rows i: Int, columns j: Int, skip: Int, _: Block<R>, _: Block<V>) {
         // op(A)[i, p] = A[i·lda + p], or A[p·lda + i] when A is stored transposed.
         let rowStep = transA ? 1 : lda, innerStep = transA ? lda : 1
         var s = InlineArray<R, InlineArray<V, Float8>>(repeating: InlineArray(repeating: Float8()))
@@ -161,7 +169,7 @@ extension Gemm {
             let cr = c + (i &+ r) &* ldc
             for v in 0 ..< V { s[r][v] = start8(cr, j &+ 8 &* v) }
         }
-        var bp = bb + j, ap = a + i &* rowStep
+        var bp = b + j, ap = a + i &* rowStep
         for _ in 0 ..< k {
             var bv = InlineArray<V, Float8>(repeating: Float8())
             for v in 0 ..< V { bv[v] = load8(bp, 8 &* v) }
@@ -169,8 +177,13 @@ extension Gemm {
                 let x = Float8(repeating: ap[r &* rowStep])
                 for v in 0 ..< V { s[r][v] += x * bv[v] }
             }
-            bp += ldbb
+            bp += ldb
             ap += innerStep
+        }
+        if let epilogue, ActivationKernel.appliesInRegisters(epilogue) {
+            for r in 0 ..< R {
+                for v in 0 ..< V { s[r][v] = ActivationKernel.inRegisters(epilogue, s[r][v]) }
+            }
         }
         for r in 0 ..< R {
             let cr = c + (i &+ r) &* ldc
@@ -178,21 +191,21 @@ extension Gemm {
         }
     }
 
-    /// C[i, j] = start + Σ_p A[i·lda + p]·columns[j·stride + p], for A untransposed and op(B)'s
-    /// columns stored as rows. The sum runs in eight interleaved partial sums over the first
+    /// C[i, j] = start + Σ_p A[i·lda + p]·B[j·ldb + p], for A untransposed and B stored
+    /// transposed (op(B)'s columns are its rows). The sum runs in eight interleaved partial sums over the first
     /// k − k mod 8 indices, added up in a fixed order, then the last few in increasing p.
     /// Four columns at a time, then the last one to three.
-    private func dotProducts(columns bt: UnsafePointer<Float>, stride ldbt: Int) {
-        for i in 0 ..< m {
+    private func dotProducts(rows: Range<Int>) {
+        for i in rows {
             var j = 0
             while j &+ 4 <= n {
-                dotTile(row: i, columns: j, Block<4>(), bt, ldbt)
+                dotTile(row: i, columns: j, Block<4>())
                 j &+= 4
             }
             switch n &- j {
-            case 3: dotTile(row: i, columns: j, Block<3>(), bt, ldbt)
-            case 2: dotTile(row: i, columns: j, Block<2>(), bt, ldbt)
-            case 1: dotTile(row: i, columns: j, Block<1>(), bt, ldbt)
+            case 3: dotTile(row: i, columns: j, Block<3>())
+            case 2: dotTile(row: i, columns: j, Block<2>())
+            case 1: dotTile(row: i, columns: j, Block<1>())
             default: break
             }
         }
@@ -200,20 +213,20 @@ extension Gemm {
 
     /// C[i, j ..< j + W] by dot products.
     @inline(__always)
-    private func dotTile<let W: Int>(row i: Int, columns j: Int, _: Block<W>, _ bt: UnsafePointer<Float>, _ ldbt: Int) {
-        let ar = a + i &* lda, cr = c + i &* ldc, first = bt + j &* ldbt
+    private func dotTile<let W: Int>(row i: Int, columns j: Int, _: Block<W>) {
+        let ar = a + i &* lda, cr = c + i &* ldc, first = b + j &* ldb
         var s = InlineArray<W, Float8>(repeating: Float8())
         var p = 0
         while p &+ 8 <= k {
             let av = load8(ar, p)
-            for w in 0 ..< W { s[w] += av * load8(first + w &* ldbt, p) }
+            for w in 0 ..< W { s[w] += av * load8(first + w &* ldb, p) }
             p &+= 8
         }
         var t = InlineArray<W, Float>(repeating: 0)
         for w in 0 ..< W { t[w] = s[w].sum() }
         while p < k {
             let x = ar[p]
-            for w in 0 ..< W { t[w] += x * first[w &* ldbt &+ p] }
+            for w in 0 ..< W { t[w] += x * first[w &* ldb &+ p] }
             p &+= 1
         }
         for w in 0 ..< W { cr[j &+ w] = start(cr, j &+ w) + t[w] }
@@ -221,30 +234,30 @@ extension Gemm {
 
     /// C[i, j] = β·C[i, j] + Σ_p op(B)[p, j]·A[p·lda + i] in increasing p, for A stored transposed
     /// and no bias. Eight rows of C at a time (a last block of fewer rows is computed as the eight
-    /// ending at row m, of which only the new ones are stored), four columns at once, then the
-    /// last one to three. Needs m ≥ 8.
-    private func columnSums() {
+    /// ending at the range's end, of which only the new ones are stored), four columns at once,
+    /// then the last one to three. Needs at least eight rows.
+    private func columnSums(rows: Range<Int>) {
         var j = 0
         while j &+ 4 <= n {
-            columnSums(columns: j, Block<4>())
+            columnSums(rows: rows, columns: j, Block<4>())
             j &+= 4
         }
         switch n &- j {
-        case 3: columnSums(columns: j, Block<3>())
-        case 2: columnSums(columns: j, Block<2>())
-        case 1: columnSums(columns: j, Block<1>())
+        case 3: columnSums(rows: rows, columns: j, Block<3>())
+        case 2: columnSums(rows: rows, columns: j, Block<2>())
+        case 1: columnSums(rows: rows, columns: j, Block<1>())
         default: break
         }
     }
 
-    /// Columns j ..< j + W of C, eight rows at a time.
+    /// Columns j ..< j + W of C in `rows`, eight rows at a time.
     @inline(__always)
-    private func columnSums<let W: Int>(columns j: Int, _: Block<W>) {
+    private func columnSums<let W: Int>(rows: Range<Int>, columns j: Int, _: Block<W>) {
         // op(B)[p, j] = B[p·ldb + j], or B[j·ldb + p] when B is stored transposed.
         let bInner = transB ? 1 : ldb, bColumn = transB ? ldb : 1
-        var i = 0
-        while i < m {
-            let block = min(i, m &- 8), skip = i &- block
+        var i = rows.lowerBound
+        while i < rows.upperBound {
+            let block = min(i, rows.upperBound &- 8), skip = i &- block
             var s = InlineArray<W, Float8>(repeating: Float8())
             if beta != 0 {
                 for w in 0 ..< W {
@@ -276,10 +289,10 @@ extension Gemm {
     }
 
     /// C[i, j] = start + Σ_p op(A)[i, p]·op(B)[p, j] in increasing p, element by element.
-    private func scalarProduct() {
+    private func scalarProduct(rows: Range<Int>) {
         let aRow = transA ? 1 : lda, aInner = transA ? lda : 1
         let bInner = transB ? 1 : ldb, bColumn = transB ? ldb : 1
-        for i in 0 ..< m {
+        for i in rows {
             let cr = c + i &* ldc
             for j in 0 ..< n {
                 var s = start(cr, j)

@@ -156,3 +156,44 @@ func broadcastRow(_ source: UnsafePointer<Float>, into target: UnsafeMutablePoin
         row += stride
     }
 }
+
+/// eˣ lane-wise, to about 1 ulp (Cephes' expf: x = n·ln 2 + r with |r| ≤ ln 2 / 2, a degree-6
+/// polynomial for eʳ, then 2ⁿ put into the exponent bits), without a call per element. Arguments
+/// are clamped to [−87.3, 88] (so that 2ⁿ is a normal float), so the result is one: at most
+/// e⁸⁸ = 1.65e38, at least 1.2e−38 where expf would give a subnormal, 0 or (above 88.7) ∞.
+/// NaN gives NaN.
+@inline(__always)
+func exp8(_ x: Float8) -> Float8 {
+    let clamped = x.clamped(lowerBound: Float8(repeating: -87.33654), upperBound: Float8(repeating: 88))
+    let v = clamped.replacing(with: x, where: x .!= x)  // keep NaN
+    // n = round(v·log₂e): adding 1.5·2²³ rounds to an integer held in the low mantissa bits.
+    let magic = Float8(repeating: 12_582_912)
+    let shifted = v * 1.442_695_04 + magic
+    let n = shifted - magic
+    var r = v - n * 0.693_359_375
+    r = r - n * -2.121_944_4e-4
+    var p = Float8(repeating: 1.987_569_15e-4)
+    p = p * r + 1.398_199_950_7e-3
+    p = p * r + 8.333_451_907_3e-3
+    p = p * r + 4.166_579_589_4e-2
+    p = p * r + 1.666_666_545_9e-1
+    p = p * r + 5.000_000_120_1e-1
+    p = p * (r * r) + r + 1
+    // 2ⁿ: n sits in the low bits of `shifted` (whose bits are 0x4B40_0000 + n).
+    let exponent = (unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
+    return p * unsafeBitCast(exponent, to: Float8.self)
+}
+
+/// x[i] = e^x[i] for `count` floats, eight at a time (`exp8`).
+func expInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    var i = 0
+    while i &+ 8 <= count {
+        store8(exp8(load8(x, i)), x, i)
+        i &+= 8
+    }
+    guard i < count else { return }
+    var tail = Float8()
+    for lane in 0 ..< count &- i { tail[lane] = x[i &+ lane] }
+    tail = exp8(tail)
+    for lane in 0 ..< count &- i { x[i &+ lane] = tail[lane] }
+}
