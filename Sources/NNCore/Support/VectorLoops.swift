@@ -164,8 +164,9 @@ func broadcastRow(_ source: UnsafePointer<Float>, into target: UnsafeMutablePoin
 /// NaN gives NaN.
 @inline(__always)
 func exp8(_ x: Float8) -> Float8 {
-    let clamped = x.clamped(lowerBound: Float8(repeating: -87.33654), upperBound: Float8(repeating: 88))
-    let v = clamped.replacing(with: x, where: x .!= x)  // keep NaN
+    // Clamped by selects (NaN compares false, so it stays NaN; `clamped` calls generic code).
+    let low = Float8(repeating: -87.33654), high = Float8(repeating: 88)
+    let v = x.replacing(with: low, where: x .< low).replacing(with: high, where: x .> high)
     // n = round(v·log₂e): adding 1.5·2²³ rounds to an integer held in the low mantissa bits.
     let magic = Float8(repeating: 12_582_912)
     let shifted = v * 1.442_695_04 + magic
