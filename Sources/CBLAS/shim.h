@@ -19,4 +19,11 @@ static inline void nncore_cpu_relax(void) {
     __asm__ __volatile__("yield");
 #endif
 }
+
+// The calling thread's flag for nncore's one-time OpenBLAS warm-up (see Gemm.warmUpOpenBLAS):
+// 0 until the thread has run it.
+static inline int *nncore_openblas_warm_flag(void) {
+    static _Thread_local int warmed;
+    return &warmed;
+}
 #endif

@@ -46,6 +46,7 @@ struct Gemm {
     func compute(rows: Range<Int>, cols: Range<Int>, inner: Range<Int>) {
         let mm = rows.count, nn = cols.count, kk = inner.count
         guard mm > 0, nn > 0 else { return }
+        if nncore_openblas_warm_flag().pointee == 0 { Gemm.warmUpOpenBLAS() }
         let aBlock = transA ? a + (inner.lowerBound &* lda &+ rows.lowerBound) : a + (rows.lowerBound &* lda &+ inner.lowerBound)
         let bBlock = transB ? b + (cols.lowerBound &* ldb &+ inner.lowerBound) : b + (inner.lowerBound &* ldb &+ cols.lowerBound)
         let cBlock = c + (rows.lowerBound &* ldc &+ cols.lowerBound)
@@ -98,6 +99,24 @@ struct Gemm {
         part.bias = nil
         part.epilogue = nil
         part.compute(rows: 0 ..< 1, cols: 0 ..< n, inner: inner)
+    }
+
+    /// One product of 1024 × 8 by 8 × 512 (a 2 MB result) on the calling thread, the first time
+    /// the thread calls OpenBLAS. On a 2-core Zen VM with OpenBLAS 0.3.21 (its Zen kernels), a
+    /// thread's single-threaded `sgemm` ran net M's 128 × 784 by 784 × 256 product at 9–11
+    /// GFLOP/s until that thread had made one product with a result of about 2 MB or more, and
+    /// at 30–35 GFLOP/s from then on (measured in C, outside nncore; 128 × 1024 results also
+    /// trigger it, 1024 × 256 do not). The cause inside OpenBLAS is not known — its per-thread
+    /// buffers are a guess — and OPENBLAS_L2_SIZE does not change it. One allocation of 2.1 MB
+    /// and about a millisecond per thread, once.
+    static func warmUpOpenBLAS() {
+        nncore_openblas_warm_flag().pointee = 1
+        let m = 1024, n = 512, k = 8, count = m * k + k * n + m * n
+        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        defer { buffer.deallocate() }
+        buffer.initialize(repeating: 0, count: count)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, buffer, Int32(k),
+                    buffer + m * k, Int32(n), 0, buffer + m * k + k * n, Int32(n))
     }
 
     /// Computes all of C and its epilogue: a small product in nncore's loops on the calling
