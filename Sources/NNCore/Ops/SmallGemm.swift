@@ -25,8 +25,8 @@ extension Gemm {
     /// The loop a small product runs in.
     enum SmallKernel: Equatable {
         /// Each row of C is the sum of the rows of op(B) scaled by that row of op(A), in tiles of
-        /// four rows by eight columns (one row by 32 for the last rows) held in registers across
-        /// k (n ≥ 8). A transposed B is first copied untransposed into scratch.
+        /// four rows by eight columns (the last one to three rows by 8 to 32) held in registers
+        /// across k (n ≥ 8). A transposed B is first copied untransposed into scratch.
         case rowSums
         /// Each element of C is the dot product of a row of op(A) with a column of op(B), eight
         /// inner indices at a time, up to four columns at once (k ≥ 8, A untransposed). An
@@ -36,7 +36,7 @@ extension Gemm {
         /// are A's rows) scaled by that column of op(B), eight rows at a time, up to four columns
         /// at once (m ≥ 8, no bias): the `rowSums` of Cᵀ = op(B)ᵀ·op(A)ᵀ, stored into C's columns.
         case columnSums
-        /// Plain loops, for products with fewer than eight columns and inner indices (n·k ≤ 64).
+        /// Plain loops, for the tiniest products (n·k ≤ 64) that no other loop takes.
         case scalar
     }
 
