@@ -2888,7 +2888,6 @@ static void test_concurrent_predictions(void) {
     nn_train_options options;
     static float x[MANY_ROWS * 2], expected[MANY_ROWS * 3], one[3];
     static int32_t classes[MANY_ROWS];
-    predict_job job;
     if (model == NULL) return;
     spiral_data(&data);
     quick_options(&options, 20);
@@ -2898,17 +2897,10 @@ static void test_concurrent_predictions(void) {
     OK(nn_model_predict(model, x, MANY_ROWS, 2, expected, MANY_ROWS * 3));
     OK(nn_model_predict(model, x, 1, 2, one, 3));
     OK(nn_model_classify(model, x, MANY_ROWS, 2, classes, MANY_ROWS));
-    memset(&job, 0, sizeof job);
-    job.model = model;
-    job.inputs = x;
-    job.rows = MANY_ROWS;
-    job.cols = 2;
-    job.outputs = 3;
-    job.iterations = PREDICT_ITERATIONS;
-    job.expected_many = expected;
-    job.expected_one = one;
-    job.expected_classes = classes;
-    check_concurrent_predictions(&job, PREDICT_THREADS);
+    check_concurrent_predictions(&(predict_job){.model = model, .inputs = x, .rows = MANY_ROWS, .cols = 2, .outputs = 3,
+                                                 .iterations = PREDICT_ITERATIONS, .expected_many = expected,
+                                                 .expected_one = one, .expected_classes = classes},
+                                 PREDICT_THREADS);
     nn_model_free(model);
 }
 
@@ -2938,7 +2930,6 @@ static void test_pool_products(void) {
     nn_model *serial = pool_model(), *parallel = pool_model(), *again = pool_model();
     nn_dataset data;
     nn_train_options options;
-    predict_job job;
     const int32_t original = nn_get_thread_count();
     uint32_t state = 12345;
     float worst = 0;
@@ -2970,16 +2961,9 @@ static void test_pool_products(void) {
     CHECK(worst < 1e-4f);
     OK(nn_model_predict(parallel, x, POOL_ROWS, POOL_INPUTS, expected, POOL_ROWS * 10));
     OK(nn_model_predict(parallel, x, 1, POOL_INPUTS, one, 10));
-    memset(&job, 0, sizeof job);
-    job.model = parallel;
-    job.inputs = x;
-    job.rows = POOL_ROWS;
-    job.cols = POOL_INPUTS;
-    job.outputs = 10;
-    job.iterations = 20;
-    job.expected_many = expected;
-    job.expected_one = one;
-    check_concurrent_predictions(&job, POOL_THREADS);
+    check_concurrent_predictions(&(predict_job){.model = parallel, .inputs = x, .rows = POOL_ROWS, .cols = POOL_INPUTS,
+                                                 .outputs = 10, .iterations = 20, .expected_many = expected, .expected_one = one},
+                                 POOL_THREADS);
     OK(nn_set_thread_count(original));
     nn_model_free(serial);
     nn_model_free(parallel);

@@ -58,30 +58,37 @@ import Testing
     }
 
     /// Runs the case's product with `threads` threads; `alone` computes the pool's plan on the
-    /// calling thread instead (the busy-pool path). One-row products get the scratch a graph
-    /// node provides (NaN-filled, so that a part that is read before it is written shows).
+    /// calling thread instead (the busy-pool path).
     static func run(_ c: Case, a: [Float], b: [Float], c0: [Float], bias: [Float], threads: Int, alone: Bool = false) -> [Float] {
         let saved = Runtime.threadCount
         Runtime.threadCount = threads
         defer { Runtime.threadCount = saved }
+        return withProduct(c, a: a, b: b, c0: c0, bias: bias) { product in
+            if alone, let job = WorkerPool.shared.plan(product, threads: threads) {
+                job.runAlone()
+            } else {
+                product.perform()
+            }
+        }
+    }
+
+    /// Hands `body` the case's product over a, b, the bias and a copy of c0 (row-major, with the
+    /// case's transposes), with the scratch a graph node provides, NaN-filled so that a part read
+    /// before it is written shows; returns C afterwards.
+    static func withProduct(_ c: Case, a: [Float], b: [Float], c0: [Float], bias: [Float], _ body: (Gemm) -> Void) -> [Float] {
         var out = c0
         let scratchCount = Gemm.scratchCount(inner: c.k, columns: c.n)
-        let scratch = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, scratchCount))
-        scratch.initialize(repeating: .nan)
-        defer { scratch.deallocate() }
+        var scratch = [Float](repeating: .nan, count: max(1, scratchCount))
         a.withUnsafeBufferPointer { ap in
             b.withUnsafeBufferPointer { bp in
                 bias.withUnsafeBufferPointer { biasp in
                     out.withUnsafeMutableBufferPointer { cp in
-                        let product = Gemm(transA: c.transA, transB: c.transB, m: c.m, n: c.n, k: c.k, beta: c.beta,
-                                           a: ap.baseAddress!, lda: c.transA ? c.m : c.k, b: bp.baseAddress!,
-                                           ldb: c.transB ? c.k : c.n, c: cp.baseAddress!, ldc: c.n,
-                                           bias: c.bias ? biasp.baseAddress! : nil,
-                                           scratch: scratchCount > 0 ? UnsafeMutableBufferPointer(rebasing: scratch[..<scratchCount]) : nil)
-                        if alone, let job = WorkerPool.shared.plan(product, threads: threads) {
-                            job.runAlone()
-                        } else {
-                            product.perform()
+                        scratch.withUnsafeMutableBufferPointer { sp in
+                            body(Gemm(transA: c.transA, transB: c.transB, m: c.m, n: c.n, k: c.k, beta: c.beta,
+                                      a: ap.baseAddress!, lda: c.transA ? c.m : c.k, b: bp.baseAddress!,
+                                      ldb: c.transB ? c.k : c.n, c: cp.baseAddress!, ldc: c.n,
+                                      bias: c.bias ? biasp.baseAddress! : nil,
+                                      scratch: scratchCount > 0 ? UnsafeMutableBufferPointer(rebasing: sp[..<scratchCount]) : nil))
                         }
                     }
                 }

@@ -52,26 +52,10 @@ struct SmallProductTests {
         let c0 = overwrites ? [Float](repeating: .nan, count: c.m * c.n) : ParallelProductTests.random(c.m * c.n, seed: 13)
         let expected = ParallelProductTests.reference(c, a: a, b: b, c0: overwrites ? [Float](repeating: 0, count: c0.count) : c0,
                                                       bias: bias)
-        let scratchCount = Gemm.scratchCount(inner: c.k, columns: c.n)
-        var scratch = [Float](repeating: .nan, count: max(1, scratchCount))
-        var out = c0
         var chosen: Gemm.SmallKernel?
-        a.withUnsafeBufferPointer { ap in
-            b.withUnsafeBufferPointer { bp in
-                bias.withUnsafeBufferPointer { biasp in
-                    out.withUnsafeMutableBufferPointer { cp in
-                        scratch.withUnsafeMutableBufferPointer { sp in
-                            let product = Gemm(transA: c.transA, transB: c.transB, m: c.m, n: c.n, k: c.k, beta: c.beta,
-                                               a: ap.baseAddress!, lda: c.transA ? c.m : c.k, b: bp.baseAddress!,
-                                               ldb: c.transB ? c.k : c.n, c: cp.baseAddress!, ldc: c.n,
-                                               bias: c.bias ? biasp.baseAddress! : nil,
-                                               scratch: scratchCount > 0 ? UnsafeMutableBufferPointer(rebasing: sp[..<scratchCount]) : nil)
-                            chosen = product.smallKernel
-                            product.perform()
-                        }
-                    }
-                }
-            }
+        let out = ParallelProductTests.withProduct(c, a: a, b: b, c0: c0, bias: bias) { product in
+            chosen = product.smallKernel
+            product.perform()
         }
         #expect(chosen == test.kernel)
         var worst = 0.0

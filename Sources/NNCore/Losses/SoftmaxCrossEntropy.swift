@@ -12,8 +12,7 @@ enum SoftmaxCrossEntropy {
         for r in 0 ..< rows {
             let label = try LossSupport.classIndex(labels, row: r, classes: classes)
             let z = logits + r &* classes, p = probabilities + r &* classes
-            var peak = z[0]
-            for j in 1 ..< classes { peak = z[j] > peak ? z[j] : peak }
+            let peak = Softmax.maximum(z, count: classes)
             var total: Float = 0
             for j in 0 ..< classes { total += p[j] }
             scaleInPlace(p, count: classes, by: 1 / total)

@@ -214,11 +214,18 @@ enum Softmax {
     static func shiftedExponentials(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
         for r in 0 ..< rows {
             let xr = x + r &* cols, yr = y + r &* cols
-            var peak = xr[0]
-            for j in 1 ..< cols { peak = xr[j] > peak ? xr[j] : peak }
+            let peak = maximum(xr, count: cols)
             for j in 0 ..< cols { yr[j] = xr[j] - peak }
         }
         expInPlace(y, count: rows &* cols)
+    }
+
+    /// The largest of `count` ≥ 1 values (a NaN after the first is skipped, as the comparison fails).
+    @inline(__always)
+    static func maximum(_ row: UnsafePointer<Float>, count: Int) -> Float {
+        var peak = row[0]
+        for j in 1 ..< count { peak = row[j] > peak ? row[j] : peak }
+        return peak
     }
 
     /// dx = y ⊙ (dy − Σ dy·y), row by row.

@@ -81,6 +81,12 @@ struct Gemm {
         }
     }
 
+    /// Computes the block `rows × cols` of C over all of k, then applies the epilogue to it.
+    func computeBlock(rows: Range<Int>, cols: Range<Int>) {
+        compute(rows: rows, cols: cols, inner: 0 ..< k)
+        finishBlock(rows: rows, cols: cols)
+    }
+
     /// Applies `epilogue` (if any) to the finished block `rows × cols` of C.
     func finishBlock(rows: Range<Int>, cols: Range<Int>) {
         guard let epilogue, !cols.isEmpty else { return }

@@ -108,13 +108,9 @@ final class WorkerPool: @unchecked Sendable {
             let start = chunk &* chunkSize
             switch cut {
             case .rows:
-                let rows = start ..< min(start &+ chunkSize, product.m)
-                product.compute(rows: rows, cols: 0 ..< product.n, inner: 0 ..< product.k)
-                product.finishBlock(rows: rows, cols: 0 ..< product.n)
+                product.computeBlock(rows: start ..< min(start &+ chunkSize, product.m), cols: 0 ..< product.n)
             case .cols:
-                let cols = start ..< min(start &+ chunkSize, product.n)
-                product.compute(rows: 0 ..< product.m, cols: cols, inner: 0 ..< product.k)
-                product.finishBlock(rows: 0 ..< product.m, cols: cols)
+                product.computeBlock(rows: 0 ..< product.m, cols: start ..< min(start &+ chunkSize, product.n))
             case .inner:
                 let inner = start ..< min(start &+ chunkSize, product.k)
                 if chunk == 0 {
@@ -191,8 +187,7 @@ final class WorkerPool: @unchecked Sendable {
     /// Computes `product`, split over the pool's threads when it is large enough.
     func perform(_ product: Gemm) {
         guard let job = plan(product, threads: threadCount) else {
-            product.compute(rows: 0 ..< product.m, cols: 0 ..< product.n, inner: 0 ..< product.k)
-            product.finishBlock(rows: 0 ..< product.m, cols: 0 ..< product.n)
+            product.computeBlock(rows: 0 ..< product.m, cols: 0 ..< product.n)
             return
         }
         let start = WorkerPool.nanoseconds()
