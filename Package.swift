@@ -1,7 +1,9 @@
 // swift-tools-version:6.0
 // nncore: an embeddable runtime that builds, trains, saves, loads and runs MLPs on the CPU.
-// Targets follow DESIGN.md §7: the engine (NNCore) is pure Swift without Foundation; CBLAS is
-// OpenBLAS's cblas.h as a system module; NNSchema is protoc-c's output for the model file; NNCoreC is the C ABI (libnncore.so); nn is the CLI.
+// Targets follow DESIGN.md §7: the engine (NNCore) is pure Swift without Foundation; NNKernels
+// holds its SIMD loops, which NNKernelsAVX2 compiles again for AVX2 and FMA (run where
+// CPUFeatures says the CPU can); CBLAS is OpenBLAS's cblas.h as a system module; NNSchema is
+// protoc-c's output for the model file; NNCoreC is the C ABI (libnncore.so); nn is the CLI.
 import PackageDescription
 
 let package = Package(
@@ -23,14 +25,21 @@ let package = Package(
             exclude: ["README.md"],
             linkerSettings: [.linkedLibrary("protobuf-c")]
         ),
-        // Optimised in debug builds too: the small-product loops (SmallGemm.swift) use SIMD and
+        // The SIMD loops of the hot paths, written once, generic over how a multiply-add is done.
+        // Optimised in debug builds too (as are NNCore and NNKernelsAVX2): they use SIMD and
         // InlineArray, which unoptimised code runs hundreds of times slower, and every test
         // trains through them.
-        .target(name: "NNCore", dependencies: ["CBLAS", "NNSchema"],
+        .target(name: "NNKernels", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        // The same loops compiled for AVX2 and FMA, run only where CPUFeatures says the CPU can.
+        .target(name: "NNKernelsAVX2", dependencies: ["NNKernels"],
+                swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"]),
+                                .unsafeFlags(["-O"], .when(configuration: .debug))]),
+        .target(name: "CPUFeatures"),
+        .target(name: "NNCore", dependencies: ["CBLAS", "NNSchema", "NNKernels", "NNKernelsAVX2", "CPUFeatures"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .systemLibrary(name: "CNNCore", path: "Sources/CNNCore"),
         .target(name: "NNCoreC", dependencies: ["NNCore", "CNNCore"]),
         .executableTarget(name: "nn", dependencies: ["NNCore"]),
-        .testTarget(name: "NNCoreTests", dependencies: ["NNCore"]),
+        .testTarget(name: "NNCoreTests", dependencies: ["NNCore", "NNKernels", "CPUFeatures"]),
     ]
 )

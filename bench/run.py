@@ -290,6 +290,10 @@ def machine() -> dict:
             "cpus": get("CPU(s)"), "cores_per_socket": get("Core(s) per socket"), "threads_per_core": get("Thread(s) per core"),
             "l2": get("L2 cache"), "l3": get("L3 cache"), "hypervisor": get("Hypervisor vendor"),
             "avx512": "avx512f" in flags, "avx2": "avx2" in flags, "kernel": platform.release(),
+            # Which build of nncore's small-product loops runs (Sources/CPUFeatures decides the
+            # same from CPUID: every Haswell feature, and NNCORE_KERNELS not "baseline").
+            "nncore_loops": "AVX2+FMA" if {"avx2", "fma", "bmi1", "bmi2", "f16c", "abm", "movbe", "popcnt"} <= set(flags)
+            and os.environ.get("NNCORE_KERNELS") != "baseline" else "baseline x86-64",
             "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30, 1)}
 
 
@@ -513,7 +517,7 @@ def report(all_results: dict) -> str:
     lines += [f"- Machine: {m['model']} ({m['vendor']} family/model {m['family_model']}), {m['cpus']} CPUs "
               f"({m['cores_per_socket']} cores × {m['threads_per_core']} thread), L2 {m['l2']}, L3 {m['l3']}, "
               f"{m['memory_gb']} GB, hypervisor {m['hypervisor'] or 'none'}, AVX-512 {'yes' if m['avx512'] else 'no'}, "
-              f"kernel {m['kernel']}",
+              f"kernel {m['kernel']}; nncore's small-product loops: {m.get('nncore_loops')} build",
               f"- Mode: {'QUICK (small sizes)' if QUICK else 'full'}, {RUNS} measured run(s) per system, interleaved; "
               f"{THREADS} threads for every system (FANN is single-threaded); every process under "
               f"`taskset -c 0-{THREADS - 1}`",

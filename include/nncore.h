@@ -656,7 +656,12 @@ const char * nn_last_error_message(void);
  * for about 0.2 ms, then sleep; when they are slow to finish (another process holds their
  * core), products run on the calling thread alone for a while. Training is deterministic for a
  * given seed and thread count (never dependent on timing); a different count may change the
- * last bits of products, since OpenBLAS rounds the blocks' edges differently.
+ * last bits of products, since OpenBLAS rounds the blocks' edges differently. Products of
+ * fewer than 2^17 multiply-adds run in nncore's own SIMD loops, which exist in two builds:
+ * AVX2 with fused multiply-adds, used where the CPU and OS support it (checked once with
+ * CPUID), and baseline x86-64, used otherwise or when the environment variable
+ * NNCORE_KERNELS=baseline is set before the first product. The two round differently, so
+ * results on different CPUs agree to float rounding, not bit for bit.
  *
  * @param threads [in] 1 or more; counts above 64 select 64.
  * @return NN_OK on success; otherwise (out-parameters untouched):

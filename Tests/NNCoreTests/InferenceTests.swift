@@ -50,7 +50,10 @@ import Testing
                     var total = 0.0
                     for k in 0 ..< 3 {
                         #expect(isClose(raw[r, k], z[k], atol: 1e-5, rtol: 1e-5), "size \(size) row \(start + r)")
-                        #expect(isClose(raw[r, k], Double(all[start + r, k]), atol: 1e-6, rtol: 1e-6))
+                        // Batch sizes take different product code (sgemv, nncore's loops with or
+                        // without fused multiply-adds, sgemm), so they agree to the rounding of
+                        // sums of 100 terms, not bit for bit.
+                        #expect(isClose(raw[r, k], Double(all[start + r, k]), atol: 1e-5, rtol: 1e-5))
                         #expect(isClose(probabilities[r, k], p[k], atol: 1e-6, rtol: 1e-5))
                         #expect(probabilities[r, k] >= 0 && probabilities[r, k] <= 1)
                         total += Double(probabilities[r, k])

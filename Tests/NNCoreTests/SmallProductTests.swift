@@ -1,49 +1,78 @@
-// Small matrix products, which nncore computes in its own loops (Ops/SmallGemm.swift) instead of
-// OpenBLAS: every loop, every transpose combination, tile remainders in every direction, a bias,
-// β = 0 over a NaN-filled C (which must not leak), β = 1 and β = 0.5 — each checked against a
-// Double product straight from the definition, and each case checked to take the loop it names.
+// Small matrix products, which nncore computes in its own loops (NNKernels' SmallProduct) instead
+// of OpenBLAS: every loop, every transpose combination, tile remainders in every direction, the
+// tiny-inner-dimension tiles (k = 1…4), a bias, β = 0 over a NaN-filled C (which must not leak),
+// β = 1 and β = 0.5, activations applied in registers — each checked against a Double product
+// straight from the definition, in both builds of the loops (baseline x86-64, and AVX2 with fused
+// multiply-adds where the CPU runs it), and each case checked to take the loop it names.
 
+import CPUFeatures
 @testable import NNCore
+import NNKernels
 import Testing
 
 struct SmallProductTests {
     struct Case: CustomTestStringConvertible, Sendable {
         var product: ParallelProductTests.Case
-        var kernel: Gemm.SmallKernel?
-        var testDescription: String { "\(product.testDescription) → \(kernel.map { "\($0)" } ?? "OpenBLAS")" }
+        var kernel: SmallProduct.Loop?
+        var activation: Activation?
+        var testDescription: String {
+            "\(product.testDescription)\(activation.map { " \($0)" } ?? "") → \(kernel.map { "\($0)" } ?? "OpenBLAS")"
+        }
 
         init(_ transA: Bool, _ transB: Bool, m: Int, n: Int, k: Int, beta: Float = 0, bias: Bool = false,
-             _ kernel: Gemm.SmallKernel?) {
+             _ kernel: SmallProduct.Loop?, activation: Activation? = nil) {
             product = .init(transA: transA, transB: transB, m: m, n: n, k: k, beta: beta, bias: bias)
+            self.activation = activation
             self.kernel = kernel
         }
     }
 
     static let cases: [Case] = [
         // The spiral net's products (2-100-3, 300 rows).
-        Case(false, false, m: 300, n: 100, k: 2, bias: true, .rowSums),        // hidden layer forward
+        Case(false, false, m: 300, n: 100, k: 2, bias: true, .rowSums, activation: .relu), // hidden layer forward
         Case(false, false, m: 300, n: 3, k: 100, bias: true, .dotProducts),    // output layer forward (B copied)
         Case(false, true, m: 300, n: 100, k: 3, .rowSums),                     // hidden gradient (B copied)
         Case(true, false, m: 100, n: 3, k: 300, beta: 1, .columnSums),         // output weight gradient
         Case(true, false, m: 2, n: 100, k: 300, .rowSums),                     // hidden weight gradient: one-row tiles
+        // k = 1…4: broadcasts held across a row group's tiles; rows left over for the general tiles.
+        Case(false, false, m: 9, n: 13, k: 1, bias: true, .rowSums, activation: .leakyReLU(alpha: 0.1)),
+        Case(true, false, m: 6, n: 20, k: 2, beta: 0.5, .rowSums),
+        Case(false, true, m: 11, n: 8, k: 3, beta: 1, .rowSums, activation: .relu),
+        Case(true, true, m: 7, n: 33, k: 4, .rowSums),
         // Remainders: rows not a multiple of 4, columns not a multiple of 8 or 32, k not a multiple of 8.
         Case(false, false, m: 7, n: 8, k: 5, beta: 1, .rowSums),
-        Case(true, true, m: 9, n: 41, k: 13, beta: 0.5, .rowSums),
-        Case(false, true, m: 5, n: 7, k: 37, beta: 1, .dotProducts),           // one 4-column tile and one of 3
-        Case(false, false, m: 6, n: 2, k: 9, bias: true, .dotProducts),
-        Case(false, true, m: 3, n: 5, k: 8, .dotProducts),                     // 4 + 1 columns
+        Case(true, true, m: 9, n: 41, k: 13, beta: 0.5, .rowSums, activation: .relu),
+        Case(false, true, m: 5, n: 7, k: 37, beta: 1, .dotProducts),           // odd rows; 4 + 3 columns
+        Case(false, false, m: 6, n: 2, k: 9, bias: true, .dotProducts, activation: .leakyReLU(alpha: 0.2)),
+        Case(false, true, m: 3, n: 5, k: 8, .dotProducts, activation: .relu),              // 4 + 1 columns
         Case(true, true, m: 13, n: 6, k: 20, beta: 1, .columnSums),            // last row block overlaps
         Case(true, false, m: 8, n: 1, k: 11, .columnSums),
+        Case(true, false, m: 37, n: 7, k: 19, beta: 0.5, .columnSums, activation: .relu),  // two 16-row blocks, then 8 overlapping
+        Case(true, true, m: 48, n: 4, k: 10, .columnSums),                     // 16-row blocks only
         // Tiny: plain loops.
-        Case(false, false, m: 4, n: 1, k: 2, bias: true, .scalar),             // XOR's output layer
-        Case(true, true, m: 3, n: 2, k: 5, beta: 1, .scalar),
+        Case(false, false, m: 4, n: 1, k: 2, bias: true, .scalar, activation: .sigmoid),   // XOR's output layer
+        Case(true, true, m: 3, n: 2, k: 5, beta: 1, .scalar, activation: .relu),
         // Not small, or no loop fits: OpenBLAS.
         Case(false, false, m: 1, n: 100, k: 2, bias: true, nil),               // one row: sgemv
         Case(true, false, m: 3, n: 7, k: 5000, nil),                           // narrow, A transposed, few rows
         Case(false, false, m: 64, n: 64, k: 64, nil),                          // 262,144 multiply-adds
     ]
 
-    @Test(arguments: cases) func smallProductMatchesTheDefinition(_ test: Case) throws {
+    /// The builds of the loops this machine can run: baseline always, AVX2 where the CPU has it.
+    static let instructionSets: [Bool] = nncore_cpu_has_avx2_kernels_features() != 0 ? [false, true] : [false]
+
+    /// f applied to a Double, straight from the definition.
+    static func apply(_ f: Activation?, _ x: Double) -> Double {
+        switch f {
+        case nil, .identity?: return x
+        case .relu?: return max(0, x)
+        case .leakyReLU(let alpha)?: return x > 0 ? x : Double(alpha) * x
+        case .sigmoid?: return 1 / (1 + _exp(-x))
+        default: fatalError("not used by these cases")
+        }
+    }
+
+    @Test(arguments: cases, instructionSets) func smallProductMatchesTheDefinition(_ test: Case, avx2: Bool) throws {
         let c = test.product
         let a = ParallelProductTests.random(c.m * c.k, seed: 11), b = ParallelProductTests.random(c.k * c.n, seed: 12)
         let bias = ParallelProductTests.random(c.n, seed: 14)
@@ -51,11 +80,17 @@ struct SmallProductTests {
         let overwrites = c.beta == 0 || c.bias
         let c0 = overwrites ? [Float](repeating: .nan, count: c.m * c.n) : ParallelProductTests.random(c.m * c.n, seed: 13)
         let expected = ParallelProductTests.reference(c, a: a, b: b, c0: overwrites ? [Float](repeating: 0, count: c0.count) : c0,
-                                                      bias: bias)
-        var chosen: Gemm.SmallKernel?
+                                                      bias: bias).map { Self.apply(test.activation, $0) }
+        var chosen: SmallProduct.Loop?
         let out = ParallelProductTests.withProduct(c, a: a, b: b, c0: c0, bias: bias) { product in
+            var product = product
+            product.epilogue = test.activation
             chosen = product.smallKernel
-            product.perform()
+            if let chosen {
+                product.computeSmall(chosen, avx2: avx2)
+            } else {
+                product.perform()
+            }
         }
         #expect(chosen == test.kernel)
         var worst = 0.0

@@ -1,6 +1,7 @@
 // The SIMD exponential that softmax uses (`exp8`, `expInPlace`), against Double's exp.
 
 @testable import NNCore
+import NNKernels
 import Testing
 #if canImport(Glibc)
 import Glibc

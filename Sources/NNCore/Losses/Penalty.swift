@@ -1,5 +1,8 @@
 /// Weight penalties: L2 = λ·Σx² (gradient 2λx) and L1 = λ·Σ|x| (subgradient λ·sign x, 0 at 0).
 /// The sums run in several SIMD accumulators, so they differ from a serial sum in the last bits.
+
+import NNKernels
+
 enum Penalty {
     static func l2Forward(x: UnsafePointer<Float>, count: Int, lambda: Float) -> Float {
         lambda * sumOfSquares(x, count: count)

@@ -1,25 +1,16 @@
 // Activation functions, maxout, dropout and softmax: each forward next to its backward.
 // Backward passes read the op's input x and/or output y, whichever gives the cheaper derivative.
 
-enum ActivationKernel {
-    /// Whether `inRegisters` computes f (a lane-wise select: identity and the ReLU family
-    /// without exponentials), so that a product's loop can apply it before storing.
-    static func appliesInRegisters(_ f: Activation) -> Bool {
-        switch f {
-        case .identity, .relu, .leakyReLU: return true
-        case .sigmoid, .tanh, .elu, .gelu, .softplus: return false
-        }
-    }
+import NNKernels
 
-    /// f on eight values, for the activations `appliesInRegisters` accepts (the others pass
-    /// through unchanged). ReLU is x > 0 ? x : 0 lane-wise (NaN and −0 give +0), as a select
-    /// rather than a branch.
-    @inline(__always)
-    static func inRegisters(_ f: Activation, _ v: Float8) -> Float8 {
+enum ActivationKernel {
+    /// f as an activation the small-product loops apply in registers before storing (the ReLU
+    /// family, a lane-wise select), or nil for the others (identity needs nothing).
+    static func registerActivation(_ f: Activation) -> SmallProduct.RegisterActivation? {
         switch f {
-        case .relu: return Float8().replacing(with: v, where: v .> 0)
-        case .leakyReLU(let alpha): return (alpha * v).replacing(with: v, where: v .> 0)
-        default: return v
+        case .relu: return .relu
+        case .leakyReLU(let alpha): return .leakyReLU(alpha)
+        case .identity, .sigmoid, .tanh, .elu, .gelu, .softplus: return nil
         }
     }
 
@@ -28,13 +19,14 @@ enum ActivationKernel {
         case .identity:
             y.update(from: x, count: count)
         case .relu, .leakyReLU:
+            let g = registerActivation(f)!
             var i = 0
             while i &+ 8 <= count {
-                store8(inRegisters(f, load8(x, i)), y, i)
+                store8(SmallProduct.activate(g, load8(x, i)), y, i)
                 i &+= 8
             }
             while i < count {
-                y[i] = inRegisters(f, Float8(repeating: x[i]))[0]
+                y[i] = SmallProduct.activate(g, Float8(repeating: x[i]))[0]
                 i &+= 1
             }
         case .sigmoid:

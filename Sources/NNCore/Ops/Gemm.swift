@@ -5,8 +5,8 @@ import CBLAS
 /// every row of C is first set to the bias row and the product is added on top (β is ignored).
 ///
 /// Products of at least two rows and fewer than `smallProductLimit` multiply-adds run in
-/// nncore's own loops (`SmallGemm.swift`), where OpenBLAS's per-call packing costs more than
-/// the arithmetic; the others go to OpenBLAS (`sgemm`, `sgemv` for one row, `sger` for an
+/// nncore's own loops (NNKernels' `SmallProduct`, chosen in `SmallGemm.swift`), where OpenBLAS's
+/// per-call packing costs more than the arithmetic; the others go to OpenBLAS (`sgemm`, `sgemv` for one row, `sger` for an
 /// accumulated outer product), on the worker pool when large enough (`WorkerPool.plan`).
 struct Gemm {
     var transA = false, transB = false

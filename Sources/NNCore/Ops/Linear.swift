@@ -1,4 +1,5 @@
 import CBLAS
+import NNKernels
 
 // Shape legend: m rows (the batch), k inputs, n outputs. All buffers row-major.
 

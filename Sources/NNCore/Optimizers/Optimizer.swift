@@ -2,6 +2,9 @@
 ///
 /// Every rule reads one flat parameter block, its gradient block and up to two slot blocks of
 /// the same layout (`TrainingState.firstMoment`, `.secondMoment`).
+
+import NNKernels
+
 public enum Optimizer: Equatable, Hashable, Sendable, CustomStringConvertible {
     /// Plain gradient descent: p ← p − η·g.
     case sgd

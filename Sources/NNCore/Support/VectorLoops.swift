@@ -1,25 +1,9 @@
 // Explicit SIMD helpers for the per-step loops that the compiler would not vectorise by itself
 // (selects that become branches, float reductions that must keep a serial order).
-// The build targets baseline x86-64, so a SIMD8<Float> is two SSE registers; nothing here needs AVX.
+// NNCore is built for baseline x86-64, so a SIMD8<Float> is two SSE registers here; nothing here
+// needs AVX. (Float8, load8 and store8 come from NNKernels.)
 
-typealias Float8 = SIMD8<Float>
-
-/// Eight floats from `p + i`, with no alignment requirement.
-@inline(__always)
-func load8(_ p: UnsafePointer<Float>, _ i: Int) -> Float8 {
-    UnsafeRawPointer(p + i).loadUnaligned(as: Float8.self)
-}
-
-@inline(__always)
-func load8(_ p: UnsafeMutablePointer<Float>, _ i: Int) -> Float8 {
-    UnsafeRawPointer(p + i).loadUnaligned(as: Float8.self)
-}
-
-/// Stores eight floats at `p + i`, with no alignment requirement.
-@inline(__always)
-func store8(_ v: Float8, _ p: UnsafeMutablePointer<Float>, _ i: Int) {
-    UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: Float8.self)
-}
+import NNKernels
 
 /// Σ x[i]² over `count` floats, in four independent SIMD8 accumulators (so the summation order
 /// differs from a serial loop in the last bits).
