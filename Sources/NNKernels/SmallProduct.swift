@@ -49,6 +49,23 @@ public struct SmallProduct {
         case leakyReLU(Float)
     }
 
+    /// An activation's derivative, read from that activation's output y (C's shape), that a
+    /// product's result is multiplied by before it is stored: the gradient of a ReLU-family
+    /// layer's input, dZ = (dY·Wᵀ) ⊙ f′, made in the product's registers instead of in a pass of
+    /// its own. Only for products that overwrite C (β = 0, no bias).
+    @frozen
+    public struct Derivative {
+        public var output: UnsafePointer<Float>, ld: Int
+        public var activation: RegisterActivation
+
+        @inlinable
+        public init(output: UnsafePointer<Float>, ld: Int, activation: RegisterActivation) {
+            self.output = output
+            self.ld = ld
+            self.activation = activation
+        }
+    }
+
     public var loop: Loop
     public var transA: Bool, transB: Bool
     /// op(A) is (m, k), op(B) is (k, n), C is (m, n).
@@ -61,12 +78,15 @@ public struct SmallProduct {
     /// 0 overwrites C without reading it.
     public var beta: Float
     public var activation: RegisterActivation?
+    /// Applied by `rowSums` only; the caller applies it after the other loops
+    /// (`applyDerivative`).
+    public var derivative: Derivative?
 
     @inlinable
     public init(_ loop: Loop, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                 a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                 c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?, beta: Float,
-                activation: RegisterActivation?) {
+                activation: RegisterActivation?, derivative: Derivative? = nil) {
         self.loop = loop
         self.transA = transA
         self.transB = transB
@@ -82,6 +102,7 @@ public struct SmallProduct {
         self.bias = bias
         self.beta = beta
         self.activation = activation
+        self.derivative = derivative
     }
 
     /// The loop for a product of this shape, or nil when none fits, given whether op(B) may be
@@ -121,6 +142,35 @@ public struct SmallProduct {
         switch f {
         case .relu: return Float8().replacing(with: v, where: v .> 0)
         case .leakyReLU(let alpha): return (alpha * v).replacing(with: v, where: v .> 0)
+        }
+    }
+
+    /// g·f′ lane-wise, with f′ read from f's output y: y > 0 ? g : 0 (ReLU), or α·g (leaky
+    /// ReLU, α ≥ 0). As a select rather than a branch.
+    @inlinable @inline(__always)
+    public static func derivative(_ f: RegisterActivation, output y: Float8, times g: Float8) -> Float8 {
+        switch f {
+        case .relu: return Float8().replacing(with: g, where: y .> 0)
+        case .leakyReLU(let alpha): return (alpha * g).replacing(with: g, where: y .> 0)
+        }
+    }
+
+    /// C ⊙= f′ over rows × cols of C, with f′ read from `d.output` (the pass `rowSums` makes in
+    /// its registers, for the other loops and OpenBLAS's products).
+    @inlinable
+    public static func applyDerivative(_ d: Derivative, to c: UnsafeMutablePointer<Float>, ldc: Int,
+                                       rows: Range<Int>, cols: Range<Int>) {
+        for i in rows {
+            let cr = c + i &* ldc, yr = d.output + i &* d.ld
+            var j = cols.lowerBound
+            while j &+ 8 <= cols.upperBound {
+                store8(derivative(d.activation, output: load8(yr, j), times: load8(cr, j)), cr, j)
+                j &+= 8
+            }
+            while j < cols.upperBound {
+                cr[j] = derivative(d.activation, output: Float8(repeating: yr[j]), times: Float8(repeating: cr[j]))[0]
+                j &+= 1
+            }
         }
     }
 
@@ -236,6 +286,12 @@ public struct SmallProduct {
             if let activation {
                 for r in 0 ..< 4 { s[r] = SmallProduct.activate(activation, s[r]) }
             }
+            if let derivative {
+                let y0 = derivative.output + i &* derivative.ld
+                for r in 0 ..< 4 {
+                    s[r] = SmallProduct.derivative(derivative.activation, output: load8(y0 + r &* derivative.ld, block), times: s[r])
+                }
+            }
             for r in 0 ..< 4 { SmallProduct.store(s[r], c0 + r &* ldc, block, skip: skip) }
             j &+= 8
         }
@@ -281,6 +337,14 @@ public struct SmallProduct {
         if let activation {
             for r in 0 ..< R {
                 for v in 0 ..< V { s[r][v] = SmallProduct.activate(activation, s[r][v]) }
+            }
+        }
+        if let derivative {
+            for r in 0 ..< R {
+                let yr = derivative.output + (i &+ r) &* derivative.ld
+                for v in 0 ..< V {
+                    s[r][v] = SmallProduct.derivative(derivative.activation, output: load8(yr, j &+ 8 &* v), times: s[r][v])
+                }
             }
         }
         for r in 0 ..< R {

@@ -15,14 +15,18 @@ struct SmallProductTests {
         var product: ParallelProductTests.Case
         var kernel: SmallProduct.Loop?
         var activation: Activation?
+        /// C ⊙= f′(y) for an activation output y with exact zeros (a layer's input gradient).
+        var derivative: Activation?
         var testDescription: String {
-            "\(product.testDescription)\(activation.map { " \($0)" } ?? "") → \(kernel.map { "\($0)" } ?? "OpenBLAS")"
+            "\(product.testDescription)\(activation.map { " \($0)" } ?? "")\(derivative.map { " ⊙ \($0)′" } ?? "")"
+                + " → \(kernel.map { "\($0)" } ?? "OpenBLAS")"
         }
 
         init(_ transA: Bool, _ transB: Bool, m: Int, n: Int, k: Int, beta: Float = 0, bias: Bool = false,
-             _ kernel: SmallProduct.Loop?, activation: Activation? = nil) {
+             _ kernel: SmallProduct.Loop?, activation: Activation? = nil, derivative: Activation? = nil) {
             product = .init(transA: transA, transB: transB, m: m, n: n, k: k, beta: beta, bias: bias)
             self.activation = activation
+            self.derivative = derivative
             self.kernel = kernel
         }
     }
@@ -49,6 +53,14 @@ struct SmallProductTests {
         Case(true, false, m: 8, n: 1, k: 11, .columnSums),
         Case(true, false, m: 37, n: 7, k: 19, beta: 0.5, .columnSums, activation: .relu),  // two 16-row blocks, then 8 overlapping
         Case(true, true, m: 48, n: 4, k: 10, .columnSums),                     // 16-row blocks only
+        // A layer's input gradient times its ReLU-family derivative: in the row-sum tiles'
+        // registers, as a pass after the other loops and after OpenBLAS.
+        Case(false, true, m: 300, n: 100, k: 3, .rowSums, derivative: .relu),          // the spiral's hidden gradient
+        Case(false, true, m: 10, n: 21, k: 2, .rowSums, derivative: .leakyReLU(alpha: 0.1)),
+        Case(false, true, m: 7, n: 19, k: 9, .rowSums, derivative: .relu),             // general tiles, 3 rows left
+        Case(false, true, m: 9, n: 5, k: 12, .dotProducts, derivative: .relu),
+        Case(false, true, m: 7, n: 6, k: 5, .scalar, derivative: .leakyReLU(alpha: 0.3)),
+        Case(false, true, m: 64, n: 64, k: 64, nil, derivative: .relu),
         // Tiny: plain loops.
         Case(false, false, m: 4, n: 1, k: 2, bias: true, .scalar, activation: .sigmoid),   // XOR's output layer
         Case(true, true, m: 3, n: 2, k: 5, beta: 1, .scalar, activation: .relu),
@@ -79,17 +91,28 @@ struct SmallProductTests {
         // With β = 0 and no bias, C starts as NaN: a loop that read it would spread NaN.
         let overwrites = c.beta == 0 || c.bias
         let c0 = overwrites ? [Float](repeating: .nan, count: c.m * c.n) : ParallelProductTests.random(c.m * c.n, seed: 13)
-        let expected = ParallelProductTests.reference(c, a: a, b: b, c0: overwrites ? [Float](repeating: 0, count: c0.count) : c0,
+        // An activation's output, about half of it exactly 0.
+        let y = ParallelProductTests.random(c.m * c.n, seed: 15).map { max(0, $0) }
+        var expected = ParallelProductTests.reference(c, a: a, b: b, c0: overwrites ? [Float](repeating: 0, count: c0.count) : c0,
                                                       bias: bias).map { Self.apply(test.activation, $0) }
+        if let f = test.derivative {
+            let slope = if case .leakyReLU(let alpha) = f { Double(alpha) } else { 0.0 }
+            for i in expected.indices where y[i] <= 0 { expected[i] *= slope }
+        }
         var chosen: SmallProduct.Loop?
-        let out = ParallelProductTests.withProduct(c, a: a, b: b, c0: c0, bias: bias) { product in
-            var product = product
-            product.epilogue = test.activation
-            chosen = product.smallKernel
-            if let chosen {
-                product.computeSmall(chosen, avx2: avx2)
-            } else {
-                product.perform()
+        let out = y.withUnsafeBufferPointer { yp in
+            ParallelProductTests.withProduct(c, a: a, b: b, c0: c0, bias: bias) { product in
+                var product = product
+                product.epilogue = test.activation
+                product.derivative = test.derivative.map {
+                    SmallProduct.Derivative(output: yp.baseAddress!, ld: c.n, activation: ActivationKernel.registerActivation($0)!)
+                }
+                chosen = product.smallKernel
+                if let chosen {
+                    product.computeSmall(chosen, avx2: avx2)
+                } else {
+                    product.perform()
+                }
             }
         }
         #expect(chosen == test.kernel)

@@ -1,6 +1,8 @@
 // Forward and backward of one node: unpack the node's buffers and call the op's kernels
 // (Ops/ and Losses/), where each op's forward and backward sit next to each other.
 
+import NNKernels
+
 extension Graph {
     @inline(__always) private func val(_ id: Int) -> UnsafeMutablePointer<Float> { records[id].value! }
 
@@ -76,11 +78,32 @@ extension Graph {
             MatMul.backward(a: val(r.a), b: val(r.b), dc: dy, da: nil, db: db?.0, m: n, k: records[r.a].cols, n: cols,
                             accumulateB: db?.accumulate ?? true)
         case .affine:
-            let dx = gradientDestination(r.a)
             let dw = gradientDestination(r.b)
             let dbias = gradientDestination(r.c)
+            let x = records[r.a]
+            if x.inputGradientByConsumer == i, case .activation(let f) = x.op,
+               let derivative = ActivationKernel.registerActivation(f) {
+                // x = f(z) with f's backward skipped (`planActivationFusion`): write dz here.
+                guard let dz = gradientDestination(x.a) else { break }
+                let fPrime = SmallProduct.Derivative(output: val(r.a), ld: x.cols, activation: derivative)
+                if dz.accumulate {
+                    // Something else wrote dz first (not in the graphs planned): dx, then f′ added.
+                    let dx = x.gradient!
+                    Affine.backward(x: val(r.a), w: val(r.b), dy: dy, dx: dx, dw: nil, dbias: nil, m: n, k: x.cols, n: cols,
+                                    accumulateX: false, scratch: r.auxiliary)
+                    ActivationKernel.backward(f, x: val(r.a), y: val(r.a), dy: dx, dx: dz.0, count: n &* x.cols)
+                    Affine.backward(x: val(r.a), w: val(r.b), dy: dy, dx: nil, dw: dw?.0, dbias: dbias?.0, m: n, k: x.cols,
+                                    n: cols, accumulateW: dw?.accumulate ?? true, accumulateBias: dbias?.accumulate ?? true)
+                } else {
+                    Affine.backward(x: val(r.a), w: val(r.b), dy: dy, dx: dz.0, dw: dw?.0, dbias: dbias?.0,
+                                    m: n, k: x.cols, n: cols, accumulateX: false, accumulateW: dw?.accumulate ?? true,
+                                    accumulateBias: dbias?.accumulate ?? true, scratch: r.auxiliary, derivativeOfX: fPrime)
+                }
+                break
+            }
+            let dx = gradientDestination(r.a)
             Affine.backward(x: val(r.a), w: val(r.b), dy: dy, dx: dx?.0, dw: dw?.0, dbias: dbias?.0,
-                            m: n, k: records[r.a].cols, n: cols, accumulateX: dx?.accumulate ?? true,
+                            m: n, k: x.cols, n: cols, accumulateX: dx?.accumulate ?? true,
                             accumulateW: dw?.accumulate ?? true, accumulateBias: dbias?.accumulate ?? true,
                             scratch: r.auxiliary)
         case .biasAdd:

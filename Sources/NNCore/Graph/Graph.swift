@@ -46,6 +46,10 @@ public final class Graph {
         var epilogue: Activation? = nil
         /// An activation node whose value is its affine input's buffer, activated there.
         var fusedIntoInput = false
+        /// For such an activation node (ReLU family) read only by one affine node as its input:
+        /// that affine node, whose backward product writes the gradient of this node's input
+        /// directly, ⊙ f′ in its registers, so this node's own backward is skipped. −1 otherwise.
+        var inputGradientByConsumer = -1
     }
 
     var records: [Record] = []
@@ -261,6 +265,7 @@ public final class Graph {
         for i in records.indices {
             records[i].epilogue = nil
             records[i].fusedIntoInput = false
+            records[i].inputGradientByConsumer = -1
         }
         for i in records.indices {
             guard case .activation(let f) = records[i].op,
@@ -269,6 +274,17 @@ public final class Graph {
             guard records[a].op == .affine, consumers[a] == 1 else { continue }
             records[a].epilogue = f
             records[i].fusedIntoInput = true
+        }
+        // The gradient of a fused ReLU-family activation's input, made by the next layer's
+        // backward product: dZ = (dY·Wᵀ) ⊙ f′(y), instead of dY·Wᵀ stored and read again by a
+        // pass of its own. Only where that affine node is the activation's one consumer and
+        // reads it as its input x.
+        for i in records.indices where records[i].op == .affine {
+            let x = records[i].a
+            guard x >= 0, records[x].fusedIntoInput, records[x].requiresGradient, consumers[x] == 1,
+                  records[i].b != x, records[i].c != x,
+                  case .activation(let f) = records[x].op, ActivationKernel.registerActivation(f) != nil else { continue }
+            records[x].inputGradientByConsumer = i
         }
     }
 
@@ -325,7 +341,9 @@ public final class Graph {
         done[node.id] = true
         i = node.id
         while i >= 0 {
-            if reach[i] && records[i].requiresGradient && !records[i].op.isLeaf {
+            // An activation whose input gradient its consumer's backward wrote is skipped.
+            let byConsumer = records[i].inputGradientByConsumer
+            if reach[i] && records[i].requiresGradient && !records[i].op.isLeaf && !(byConsumer >= 0 && reach[byConsumer]) {
                 _ = accumulatingGradient(i)  // a node no consumer wrote to passes on zeros
                 backwardNode(i)
             }

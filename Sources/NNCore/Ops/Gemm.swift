@@ -1,4 +1,5 @@
 import CBLAS
+import NNKernels
 
 /// C = op(A)·op(B) + β·C, row-major (op = transpose or not), described by plain values so
 /// that it can be cut into blocks and handed to other threads without allocating. With `bias`,
@@ -24,6 +25,10 @@ struct Gemm {
     var scratch: UnsafeMutableBufferPointer<Float>? = nil
     /// An activation applied to each finished block of C, in place, while it is in cache.
     var epilogue: Activation? = nil
+    /// An activation's derivative that each finished block of C is multiplied by (β = 0 and no
+    /// bias only): C = (op(A)·op(B)) ⊙ f′, the gradient of a ReLU-family layer's input
+    /// (see `Graph.planActivationFusion`).
+    var derivative: SmallProduct.Derivative? = nil
 
     /// The most inner blocks a one-row product is cut into (the scratch a node provides).
     static let maxInnerBlocks = 8
@@ -87,14 +92,17 @@ struct Gemm {
         finishBlock(rows: rows, cols: cols)
     }
 
-    /// Applies `epilogue` (if any) to the finished block `rows × cols` of C.
+    /// Applies `epilogue` and `derivative` (if any) to the finished block `rows × cols` of C.
     func finishBlock(rows: Range<Int>, cols: Range<Int>) {
-        guard let epilogue, !cols.isEmpty else { return }
-        var row = c + (rows.lowerBound &* ldc &+ cols.lowerBound)
-        for _ in rows {
-            ActivationKernel.forward(epilogue, x: row, y: row, count: cols.count)
-            row += ldc
+        guard !cols.isEmpty else { return }
+        if let epilogue {
+            var row = c + (rows.lowerBound &* ldc &+ cols.lowerBound)
+            for _ in rows {
+                ActivationKernel.forward(epilogue, x: row, y: row, count: cols.count)
+                row += ldc
+            }
         }
+        if let derivative { SmallProduct.applyDerivative(derivative, to: c, ldc: ldc, rows: rows, cols: cols) }
     }
 
     /// a[inner]·B[inner, :] of a one-row, untransposed-B product, written (not added) to `out`.
@@ -104,6 +112,7 @@ struct Gemm {
         part.beta = 0
         part.bias = nil
         part.epilogue = nil
+        part.derivative = nil
         part.compute(rows: 0 ..< 1, cols: 0 ..< n, inner: inner)
     }
 

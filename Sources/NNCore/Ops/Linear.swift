@@ -15,12 +15,15 @@ enum MatMul {
 
     /// da (m, k) += dc·bᵀ; db (k, n) += aᵀ·dc. A gradient whose `accumulate…` flag is false is
     /// overwritten instead (β = 0), which spares zeroing it first. `scratch` as in `forward`.
+    /// With `derivativeOfA` (only with `accumulateA` false), da = (dc·bᵀ) ⊙ f′ instead: the
+    /// gradient of the input of the activation that produced a.
     static func backward(a: UnsafePointer<Float>, b: UnsafePointer<Float>, dc: UnsafePointer<Float>,
                          da: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?, m: Int, k: Int, n: Int,
-                         accumulateA: Bool = true, accumulateB: Bool = true, scratch: UnsafeMutableBufferPointer<Float>? = nil) {
+                         accumulateA: Bool = true, accumulateB: Bool = true, scratch: UnsafeMutableBufferPointer<Float>? = nil,
+                         derivativeOfA: SmallProduct.Derivative? = nil) {
         if let da {
             Gemm(transB: true, m: m, n: k, k: n, beta: accumulateA ? 1 : 0, a: dc, lda: n, b: b, ldb: n, c: da, ldc: k,
-                 scratch: scratch).perform()
+                 scratch: scratch, derivative: accumulateA ? nil : derivativeOfA).perform()
         }
         if let db {
             Gemm(transA: true, m: k, n: n, k: m, beta: accumulateB ? 1 : 0, a: a, lda: k, b: dc, ldb: n, c: db, ldc: n).perform()
@@ -42,12 +45,14 @@ enum Affine {
 
     /// dx (m, k) += dy·Wᵀ; dW (k, n) += xᵀ·dy; dbias (1, n) += column sums of dy (each one
     /// overwritten instead when its `accumulate…` flag is false). `scratch` as in `forward`.
+    /// With `derivativeOfX` (only when dx is overwritten), dx = (dy·Wᵀ) ⊙ f′: the gradient of the
+    /// input of the activation that produced x.
     static func backward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                          dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?, dbias: UnsafeMutablePointer<Float>?,
                          m: Int, k: Int, n: Int, accumulateX: Bool = true, accumulateW: Bool = true, accumulateBias: Bool = true,
-                         scratch: UnsafeMutableBufferPointer<Float>? = nil) {
+                         scratch: UnsafeMutableBufferPointer<Float>? = nil, derivativeOfX: SmallProduct.Derivative? = nil) {
         MatMul.backward(a: x, b: w, dc: dy, da: dx, db: dw, m: m, k: k, n: n, accumulateA: accumulateX, accumulateB: accumulateW,
-                        scratch: scratch)
+                        scratch: scratch, derivativeOfA: derivativeOfX)
         if let dbias { ColumnSum.accumulate(dy, into: dbias, rows: m, cols: n, accumulate: accumulateBias) }
     }
 }

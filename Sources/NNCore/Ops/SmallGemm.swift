@@ -43,17 +43,22 @@ extension Gemm {
             product = withTransposedCopyOfB()
         }
         let inRegisters = epilogue.flatMap(ActivationKernel.registerActivation)
+        // rowSums applies the derivative in its registers; after the other loops it is a pass.
+        let derivativeInRegisters = kernel == .rowSums ? derivative : nil
         let small = SmallProduct(kernel, transA: product.transA, transB: product.transB, m: m, n: n, k: k,
                                  a: product.a, lda: product.lda, b: product.b, ldb: product.ldb,
-                                 c: c, ldc: ldc, bias: bias, beta: beta, activation: inRegisters)
+                                 c: c, ldc: ldc, bias: bias, beta: beta, activation: inRegisters,
+                                 derivative: derivativeInRegisters)
         if avx2 {
             AVX2Kernels.compute(small)
         } else {
             small.compute()
         }
-        if let epilogue, inRegisters == nil, epilogue != .identity {
-            finishBlock(rows: 0 ..< m, cols: 0 ..< n)
-        }
+        // What the loop did not apply in registers.
+        var rest = self
+        if inRegisters != nil || epilogue == .identity { rest.epilogue = nil }
+        if derivativeInRegisters != nil { rest.derivative = nil }
+        rest.finishBlock(rows: 0 ..< m, cols: 0 ..< n)
     }
 
     /// The same product with B stored the other way round: a copy in scratch (k × n floats), and
