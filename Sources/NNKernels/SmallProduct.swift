@@ -227,7 +227,12 @@ public struct SmallProduct {
             rowSums(rows: i, Block<4>(), Block<1>(), F.self)
             i &+= 4
         }
-        // The last one to three rows together, reading op(B) once.
+        rowSums(lastRowsFrom: i, F.self)
+    }
+
+    /// Rows i ..< m, fewer than four, together in the general tiles, reading op(B) once.
+    @inlinable @inline(__always)
+    func rowSums<F: MultiplyAdd>(lastRowsFrom i: Int, _: F.Type) {
         switch m &- i {
         case 3: rowSums(rows: i, Block<3>(), Block<1>(), F.self)
         case 2: rowSums(rows: i, Block<2>(), Block<2>(), F.self)
@@ -254,12 +259,7 @@ public struct SmallProduct {
             }
             i &+= 4
         }
-        switch m &- i {
-        case 3: rowSums(rows: i, Block<3>(), Block<1>(), F.self)
-        case 2: rowSums(rows: i, Block<2>(), Block<2>(), F.self)
-        case 1: rowSums(rows: i, Block<1>(), Block<4>(), F.self)
-        default: break
-        }
+        rowSums(lastRowsFrom: i, F.self)
     }
 
     /// Rows i ..< i + 4 of C for an inner dimension of K, in 8-column tiles, each starting from
