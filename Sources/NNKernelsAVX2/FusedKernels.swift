@@ -24,4 +24,11 @@ public enum AVX2Kernels {
     public static func compute(_ product: SmallProduct) {
         product.compute(FusedMultiplyAdd.self)
     }
+
+    /// Computes `columns` of `product` with the AVX2 panel loops, packing into `pack`
+    /// (`PanelProduct.packFloats` floats). Only call when the CPU runs AVX2 and FMA.
+    @inline(never)
+    public static func compute(_ product: PanelProduct, columns: Range<Int>, pack: UnsafeMutablePointer<Float>) {
+        product.compute(FusedMultiplyAdd.self, columns: columns, pack: pack)
+    }
 }

@@ -7,7 +7,8 @@ import NNKernels
 ///
 /// Products of at least two rows and fewer than `smallProductLimit` multiply-adds run in
 /// nncore's own loops (NNKernels' `SmallProduct`, chosen in `SmallGemm.swift`), where OpenBLAS's
-/// per-call packing costs more than the arithmetic; the others go to OpenBLAS (`sgemm`, `sgemv` for one row, `sger` for an
+/// per-call packing costs more than the arithmetic; larger untransposed ones with at least 16
+/// rows run in nncore's panel loops on AVX2 machines (`PanelGemm.swift`); the others go to OpenBLAS (`sgemm`, `sgemv` for one row, `sger` for an
 /// accumulated outer product), on the worker pool when large enough (`WorkerPool.plan`).
 struct Gemm {
     var transA = false, transB = false
@@ -86,8 +87,10 @@ struct Gemm {
         }
     }
 
-    /// Computes the block `rows × cols` of C over all of k, then applies the epilogue to it.
+    /// Computes the block `rows × cols` of C over all of k, then applies the epilogue to it: in
+    /// the panel loops when the product `usesPanels`, with OpenBLAS otherwise.
     func computeBlock(rows: Range<Int>, cols: Range<Int>) {
+        if usesPanels, computePanels(rows: rows, cols: cols) { return }
         compute(rows: rows, cols: cols, inner: 0 ..< k)
         finishBlock(rows: rows, cols: cols)
     }

@@ -20,8 +20,9 @@ extension Gemm {
     /// The largest op(B), in floats, that is copied the other way round into the node's scratch.
     static let packLimit = 1 << 14
 
-    /// Whether small products run in the AVX2 build of the loops on this machine (read once).
-    static let smallProductsUseAVX2 = nncore_cpu_runs_avx2_kernels() != 0
+    /// Whether nncore's loops run in their AVX2 build on this machine (read once): the small
+    /// products' loops choose between the builds by it, and panel products run only with it.
+    static let kernelsUseAVX2 = nncore_cpu_runs_avx2_kernels() != 0
 
     /// The loop that computes this product, or nil when it goes to OpenBLAS. Depends on the
     /// shape, the transposes, the bias and the scratch size only.
@@ -36,7 +37,7 @@ extension Gemm {
 
     /// Computes all of C and its epilogue with `kernel` on the calling thread: with the AVX2
     /// loops when `avx2` (only where the CPU runs them), the baseline ones otherwise.
-    func computeSmall(_ kernel: SmallProduct.Loop, avx2: Bool = Gemm.smallProductsUseAVX2) {
+    func computeSmall(_ kernel: SmallProduct.Loop, avx2: Bool = Gemm.kernelsUseAVX2) {
         // rowSums reads op(B)'s rows, dotProducts its columns, contiguously.
         var product = self
         if (kernel == .rowSums && transB) || (kernel == .dotProducts && !transB) {

@@ -48,8 +48,10 @@ def set_thread_count(threads: int) -> None:
     not affected). Training is deterministic for a given seed and thread count on one machine.
     Small products run in nncore's own SIMD loops, built for AVX2 with fused multiply-adds
     where the CPU supports it and for baseline x86-64 otherwise (or when the environment
-    variable NNCORE_KERNELS=baseline is set before the first product), so results on
-    different CPUs agree to float rounding, not bit for bit.
+    variable NNCORE_KERNELS=baseline is set before the first product); on AVX2 CPUs a dense
+    layer's forward product of 16 rows or more also runs in nncore's own loops (the same bits
+    for any thread count). So results on different CPUs agree to float rounding, not bit for
+    bit.
 
     Raises nncore.InvalidArgumentError for threads < 1."""
     _check(_lib().nn_set_thread_count(int(threads)))

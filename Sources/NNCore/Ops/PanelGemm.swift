@@ -1,0 +1,72 @@
+// Larger untransposed products (C = A·B + bias, the forward product of a dense layer) go to
+// nncore's panel loops (NNKernels' `PanelProduct`, compiled for AVX2 and FMA) instead of OpenBLAS
+// on machines that run the AVX2 build: they reach a higher rate than OpenBLAS's kernels on a Zen
+// core, and add the bias and apply a ReLU-family activation in registers instead of in passes of
+// their own over C. On other machines these products stay with OpenBLAS: compiled for baseline
+// x86-64, the loops' register tile does not fit.
+//
+// The pool cuts such a product into blocks of columns (`WorkerPool.plan`); each thread packs the
+// weights of its own columns into a buffer of its own (`PanelBuffer`). Every element of C is
+// summed in the same order whichever block computes it, so results do not depend on the number
+// of threads.
+
+import CPUFeatures
+import NNKernels
+import NNKernelsAVX2
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+extension Gemm {
+    /// Products with fewer rows than this stay with OpenBLAS (or the small-product loops): the
+    /// panels are packed for every product, which costs about as much as a row of C per panel.
+    static let panelMinimumRows = 16
+
+    /// Whether this product runs in the panel loops: an AVX2 machine, A and B untransposed, at
+    /// least `panelMinimumRows` rows, C overwritten (β = 0, or a bias) and no derivative.
+    var usesPanels: Bool {
+        Gemm.kernelsUseAVX2 && !transA && !transB && m >= Gemm.panelMinimumRows && n >= 1 && k >= 1
+            && (beta == 0 || bias != nil) && derivative == nil
+    }
+
+    /// Computes the block `rows × cols` of C with the panel loops, activation included; false (and
+    /// nothing written) when this thread has no packing buffer (its allocation failed), so that
+    /// the caller computes the block with OpenBLAS instead.
+    func computePanels(rows: Range<Int>, cols: Range<Int>) -> Bool {
+        guard let pack = PanelBuffer.forCurrentThread() else { return false }
+        let inRegisters = epilogue.flatMap(ActivationKernel.registerActivation)
+        let block = PanelProduct(m: rows.count, n: n, k: k, a: a + rows.lowerBound &* lda, lda: lda, b: b, ldb: ldb,
+                                 c: c + rows.lowerBound &* ldc, ldc: ldc, bias: bias, activation: inRegisters)
+        AVX2Kernels.compute(block, columns: cols, pack: pack)
+        // An activation that is not applied in registers is a pass over the block.
+        var rest = self
+        if inRegisters != nil || epilogue == .identity { rest.epilogue = nil }
+        rest.finishBlock(rows: rows, cols: cols)
+        return true
+    }
+}
+
+/// Each thread's packing memory for the panel loops: `PanelProduct.packFloats` floats (256 KB),
+/// allocated the first time the thread computes a panel product and freed when the thread ends.
+/// The pool's workers and a caller that predicts in a loop therefore allocate it once.
+enum PanelBuffer {
+    private static let key: pthread_key_t? = {
+        var key = pthread_key_t()
+        return pthread_key_create(&key, { free($0) }) == 0 ? key : nil
+    }()
+
+    /// The calling thread's buffer, or nil when it cannot be allocated.
+    static func forCurrentThread() -> UnsafeMutablePointer<Float>? {
+        guard let key else { return nil }
+        if let buffer = pthread_getspecific(key) { return buffer.assumingMemoryBound(to: Float.self) }
+        var raw: UnsafeMutableRawPointer? = nil
+        guard posix_memalign(&raw, 64, PanelProduct.packFloats * MemoryLayout<Float>.size) == 0, let raw else { return nil }
+        guard pthread_setspecific(key, raw) == 0 else {
+            free(raw)
+            return nil
+        }
+        return raw.bindMemory(to: Float.self, capacity: PanelProduct.packFloats)
+    }
+}
