@@ -1,22 +1,25 @@
-// nncore's own loops for the larger untransposed products, C = A·B + bias, with a ReLU-family
-// activation applied in registers.
+// nncore's own loops for the larger matrix products of a dense layer: C = op(A)·op(B) + bias
+// (forward, a ReLU-family activation applied in registers), op(A)·op(B) ⊙ f′ (a layer's input
+// gradient) and op(A)·op(B) + C (accumulated weight gradients).
 //
 // OpenBLAS packs both operands of every `sgemm` call and applies neither the bias nor the
-// activation: they are passes of their own over C. These loops read A where it is, copy B
-// (the weights) into panels of 16 columns (`pack`), and hold a tile of 6 rows × 16 columns of C
-// in twelve 8-float registers across a block of the inner dimension. On a Zen 1 core, compiled
+// activation: they are passes of their own over C. These loops read op(A) where it is (row by row
+// or, transposed, six consecutive values of a row of A), copy op(B) into panels of 16 columns
+// (`pack`), and hold a tile of 6 rows × 16 columns of C in twelve 8-float registers across a
+// block of the inner dimension. On a Zen 1 core, compiled
 // for AVX2 and FMA (NNKernelsAVX2), they ran net M's 1,020 × 784 by 784 × 256 product at 34–36
 // GFLOP/s against OpenBLAS 0.3.21's 30–32 (its Zen kernels); compiled for baseline x86-64, the
 // twelve accumulators do not fit in SSE's sixteen registers, so the engine uses them only in the
 // AVX2 build (`Gemm.usesPanels`).
 //
-// Every element of C is the bias (or 0) plus its products summed in the order of the inner
-// index, so a block of columns or rows gives the same bits as the whole product: results do not
+// Every element of C is its start (the bias, 0 or C) plus its products summed in the order of the
+// inner index, so a block of columns or rows gives the same bits as the whole product: results do not
 // depend on how the product is split over threads.
 
-/// C[:, columns] = A·B[:, columns] + bias, then the activation, for A (m × k) and B (k × n)
-/// row-major and untransposed. C is only written (β = 0: whatever it held never leaks in). The
-/// caller owns all the memory and keeps it alive during `compute`.
+/// C[:, columns] = op(A)·op(B)[:, columns] + start, then the activation or the derivative, for
+/// op(A) (m × k) and op(B) (k × n), row-major (op = transpose or not). The start is the bias, or C
+/// itself (β = 1), or 0 (β = 0: whatever C held is never read). The caller owns all the memory
+/// and keeps it alive during `compute`.
 @frozen
 public struct PanelProduct {
     /// Columns of B in one packed panel, and of C in one register tile.
@@ -27,34 +30,46 @@ public struct PanelProduct {
     public static let innerBlock = 256
     /// Columns of B packed at once (16 panels, 256 KB).
     public static let columnBlock = 256
-    /// The floats of packing memory `compute` needs.
-    public static let packFloats = innerBlock * columnBlock
+    /// The floats of packing memory `compute` needs: op(B)'s panels, then a transposed A's rows
+    /// for one tile (6 × 256).
+    public static let packFloats = innerBlock * columnBlock + tileRows * innerBlock
 
-    /// C is (m, n), A (m, k), B (k, n).
+    /// A is stored (k, m) when transposed, (m, k) otherwise; B (n, k) when transposed, (k, n).
+    public var transA: Bool, transB: Bool
+    /// C is (m, n), op(A) (m, k), op(B) (k, n).
     public var m: Int, n: Int, k: Int
     public var a: UnsafePointer<Float>, lda: Int
     public var b: UnsafePointer<Float>, ldb: Int
     public var c: UnsafeMutablePointer<Float>, ldc: Int
-    /// n values added to every row of C, or nil for none.
+    /// n values every row of C starts from, or nil (then `accumulate` decides).
     public var bias: UnsafePointer<Float>?
+    /// Without a bias: whether C starts from its own values (β = 1) or from 0 (β = 0).
+    public var accumulate: Bool
     /// Applied to C in registers before it is stored, or nil for none.
     public var activation: SmallProduct.RegisterActivation?
+    /// A derivative C is multiplied by in registers before it is stored, or nil for none.
+    public var derivative: SmallProduct.Derivative?
 
     @inlinable
-    public init(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?,
-                activation: SmallProduct.RegisterActivation?) {
+    public init(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                bias: UnsafePointer<Float>?, accumulate: Bool, activation: SmallProduct.RegisterActivation?,
+                derivative: SmallProduct.Derivative?) {
+        self.transA = transA; self.transB = transB
         self.m = m; self.n = n; self.k = k
         self.a = a; self.lda = lda
         self.b = b; self.ldb = ldb
         self.c = c; self.ldc = ldc
         self.bias = bias
+        self.accumulate = accumulate
         self.activation = activation
+        self.derivative = derivative
     }
 
     /// Computes the columns `columns` of C (a range within 0 ..< n; its start a multiple of 16 for
     /// the panels to line up with other blocks' — any start gives the same values), using `pack`
-    /// (`packFloats` floats, owned by the caller and used by one thread at a time) for B's panels.
+    /// (`packFloats` floats, owned by the caller and used by one thread at a time) for op(B)'s
+    /// panels and a transposed A's tile rows.
     @inlinable @inline(__always)
     public func compute<F: MultiplyAdd>(_: F.Type, columns: Range<Int>, pack: UnsafeMutablePointer<Float>) {
         guard m > 0, k > 0 else { return }
@@ -70,10 +85,24 @@ public struct PanelProduct {
                 var i = 0
                 while i < m {
                     let rows = min(PanelProduct.tileRows, m &- i)
+                    // The tile's rows of op(A): read where they are, or, when A is transposed, copied
+                    // next to each other first. In place, they are six values of A's row p for each
+                    // inner index p, lda apart; with lda a multiple of 1,024 floats every one of
+                    // them falls in the same L1 set, and L's weight gradients ran at two thirds of
+                    // OpenBLAS's rate until the copy.
+                    let tileA: UnsafePointer<Float>, rowStride: Int, innerStride: Int
+                    if transA {
+                        let sliver = pack + PanelProduct.innerBlock &* PanelProduct.columnBlock
+                        packTransposedRows(row: i, rows: rows, inner: p0, depth: depth, into: sliver)
+                        (tileA, rowStride, innerStride) = (UnsafePointer(sliver), 1, PanelProduct.tileRows)
+                    } else {
+                        (tileA, rowStride, innerStride) = (a + (i &* lda &+ p0), lda, 1)
+                    }
                     for panel in 0 ..< panels {
                         let j = j0 &+ panel &* 16
-                        tile(F.self, row: i, rows: rows, column: j, width: min(16, j0 &+ width &- j), inner: p0,
-                             depth: depth, panel: pack + panel &* depth &* 16, first: first, last: last)
+                        tile(F.self, a: tileA, rowStride: rowStride, innerStride: innerStride, row: i, rows: rows,
+                             column: j, width: min(16, j0 &+ width &- j), depth: depth,
+                             panel: pack + panel &* depth &* 16, first: first, last: last)
                     }
                     i &+= PanelProduct.tileRows
                 }
@@ -83,7 +112,7 @@ public struct PanelProduct {
         }
     }
 
-    /// Copies B[inner ..< inner + depth, column ..< column + width] into panels of 16 columns,
+    /// Copies op(B)[inner ..< inner + depth, column ..< column + width] into panels of 16 columns,
     /// each depth × 16 contiguous floats, the last one padded with zeros.
     @inlinable @inline(__always)
     func packPanels(inner: Int, depth: Int, column: Int, width: Int, into pack: UnsafeMutablePointer<Float>) {
@@ -91,6 +120,20 @@ public struct PanelProduct {
         var j = column
         while j < column &+ width {
             let w = min(16, column &+ width &- j)
+            if transB {
+                // op(B)'s column j + t is B's row j + t: read rows, write the panel's columns.
+                for t in 0 ..< 16 {
+                    if t < w {
+                        let src = b + ((j &+ t) &* ldb &+ inner)
+                        for p in 0 ..< depth { dst[p &* 16 &+ t] = src[p] }
+                    } else {
+                        for p in 0 ..< depth { dst[p &* 16 &+ t] = 0 }
+                    }
+                }
+                dst += depth &* 16
+                j &+= 16
+                continue
+            }
             var src = b + (inner &* ldb &+ j)
             if w == 16 {
                 for _ in 0 ..< depth {
@@ -107,6 +150,20 @@ public struct PanelProduct {
                 }
             }
             j &+= 16
+        }
+    }
+
+    /// Copies op(A)[row ..< row + rows, inner ..< inner + depth] of a transposed A into `sliver`,
+    /// the six values of each inner index next to each other (rows past `rows` repeat the last).
+    @inlinable @inline(__always)
+    func packTransposedRows(row: Int, rows: Int, inner: Int, depth: Int, into sliver: UnsafeMutablePointer<Float>) {
+        var src = a + (inner &* lda &+ row)
+        var dst = sliver
+        let last1 = rows &- 1
+        for _ in 0 ..< depth {
+            for r in 0 ..< PanelProduct.tileRows { dst[r] = src[min(r, last1)] }
+            src += lda
+            dst += PanelProduct.tileRows
         }
     }
 
@@ -132,19 +189,21 @@ public struct PanelProduct {
         if width > 8 { for t in 8 ..< width { p[t] = v1[t &- 8] } }
     }
 
-    /// One register tile: C[row ..< row + rows, column ..< column + width] over the inner indices
-    /// inner ..< inner + depth, starting from the bias (`first`) or from C, activated when `last`.
-    /// Rows past `rows` read the last valid row (so every read stays in A) and are not stored.
+    /// One register tile: C[row ..< row + rows, column ..< column + width] over `depth` inner
+    /// indices, starting from the start (`first`) or from C, activated or multiplied by the
+    /// derivative when `last`. op(A)'s element (row + r, p) is `a[r·rowStride + p·innerStride]`;
+    /// rows past `rows` read the last valid row (so every read stays in A) and are not stored.
     @inlinable @inline(__always)
-    func tile<F: MultiplyAdd>(_: F.Type, row: Int, rows: Int, column: Int, width: Int, inner: Int, depth: Int,
-                              panel: UnsafeMutablePointer<Float>, first: Bool, last: Bool) {
+    func tile<F: MultiplyAdd>(_: F.Type, a: UnsafePointer<Float>, rowStride: Int, innerStride: Int, row: Int, rows: Int,
+                              column: Int, width: Int, depth: Int, panel: UnsafeMutablePointer<Float>,
+                              first: Bool, last: Bool) {
         let last1 = rows &- 1
-        let o1 = min(1, last1) &* lda, o2 = min(2, last1) &* lda, o3 = min(3, last1) &* lda
-        let o4 = min(4, last1) &* lda, o5 = min(5, last1) &* lda
+        let o1 = min(1, last1) &* rowStride, o2 = min(2, last1) &* rowStride, o3 = min(3, last1) &* rowStride
+        let o4 = min(4, last1) &* rowStride, o5 = min(5, last1) &* rowStride
         let cRow = c + (row &* ldc &+ column)
         var c00: Float8, c01: Float8, c10: Float8, c11: Float8, c20: Float8, c21: Float8
         var c30: Float8, c31: Float8, c40: Float8, c41: Float8, c50: Float8, c51: Float8
-        if first {
+        if first && (bias != nil || !accumulate) {
             let (s0, s1) = bias.map { PanelProduct.load16($0 + column, width: width) } ?? (Float8(), Float8())
             (c00, c01, c10, c11, c20, c21) = (s0, s1, s0, s1, s0, s1)
             (c30, c31, c40, c41, c50, c51) = (s0, s1, s0, s1, s0, s1)
@@ -157,7 +216,7 @@ public struct PanelProduct {
             (c40, c41) = rows > 4 ? PanelProduct.load16(cRow + 4 &* ldc, width: width) : (c00, c01)
             (c50, c51) = rows > 5 ? PanelProduct.load16(cRow + 5 &* ldc, width: width) : (c00, c01)
         }
-        var ap = a + (row &* lda &+ inner)
+        var ap = a
         var bp = UnsafePointer(panel)
         for _ in 0 ..< depth {
             let b0 = load8(bp, 0), b1 = load8(bp, 8)
@@ -173,8 +232,30 @@ public struct PanelProduct {
             c40 = F.multiplyAdd(c40, x, b0); c41 = F.multiplyAdd(c41, x, b1)
             x = Float8(repeating: ap[o5])
             c50 = F.multiplyAdd(c50, x, b0); c51 = F.multiplyAdd(c51, x, b1)
-            ap += 1
+            ap += innerStride
             bp += 16
+        }
+        if last, let d = derivative {
+            // Rows past `rows` reuse the last valid row's derivative; they are never stored.
+            let y = d.output + (row &* d.ld &+ column)
+            var (y0, y1) = PanelProduct.load16(y, width: width)
+            c00 = SmallProduct.derivative(d.activation, output: y0, times: c00)
+            c01 = SmallProduct.derivative(d.activation, output: y1, times: c01)
+            if rows > 1 { (y0, y1) = PanelProduct.load16(y + d.ld, width: width) }
+            c10 = SmallProduct.derivative(d.activation, output: y0, times: c10)
+            c11 = SmallProduct.derivative(d.activation, output: y1, times: c11)
+            if rows > 2 { (y0, y1) = PanelProduct.load16(y + 2 &* d.ld, width: width) }
+            c20 = SmallProduct.derivative(d.activation, output: y0, times: c20)
+            c21 = SmallProduct.derivative(d.activation, output: y1, times: c21)
+            if rows > 3 { (y0, y1) = PanelProduct.load16(y + 3 &* d.ld, width: width) }
+            c30 = SmallProduct.derivative(d.activation, output: y0, times: c30)
+            c31 = SmallProduct.derivative(d.activation, output: y1, times: c31)
+            if rows > 4 { (y0, y1) = PanelProduct.load16(y + 4 &* d.ld, width: width) }
+            c40 = SmallProduct.derivative(d.activation, output: y0, times: c40)
+            c41 = SmallProduct.derivative(d.activation, output: y1, times: c41)
+            if rows > 5 { (y0, y1) = PanelProduct.load16(y + 5 &* d.ld, width: width) }
+            c50 = SmallProduct.derivative(d.activation, output: y0, times: c50)
+            c51 = SmallProduct.derivative(d.activation, output: y1, times: c51)
         }
         if last, let f = activation {
             c00 = SmallProduct.activate(f, c00); c01 = SmallProduct.activate(f, c01)

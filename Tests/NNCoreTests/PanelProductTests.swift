@@ -1,9 +1,10 @@
-// Panel products: the larger untransposed products (a dense layer's forward product) that nncore
-// computes in its own AVX2 loops (NNKernels' PanelProduct) on machines that run them. Tile
-// remainders in every direction (rows past a multiple of 6, columns past a multiple of 16 and of
-// the 256-column packing block, inner dimensions past the 256-index block), a bias or none, C
-// NaN-filled (never read), activations in registers and as a pass — each checked against a
-// Double product straight from the definition. Then: the same bits for any thread count and any
+// Panel products: the products of 16 rows or more (a dense layer's forward product, input
+// gradient and weight gradient) that nncore computes in its own AVX2 loops (NNKernels'
+// PanelProduct) on machines that run them. Every transpose combination, tile remainders in every
+// direction (rows past a multiple of 6, columns past a multiple of 16 and of the 256-column
+// packing block, inner dimensions past the 256-index block), a bias, β = 0 over a NaN-filled C
+// (never read) and β = 1, activations in registers and as a pass, a ReLU-family derivative —
+// each checked against a Double product straight from the definition. Then: the same bits for any thread count and any
 // block, since each element is summed in one order.
 
 @testable import NNCore
@@ -14,36 +15,68 @@ import Testing
 @Suite(.serialized, .enabled(if: Gemm.kernelsUseAVX2, "panel products run only where the AVX2 loops do"))
 struct PanelProductTests {
     struct Case: CustomTestStringConvertible, Sendable {
-        var m: Int, n: Int, k: Int, bias: Bool
+        var product: ParallelProductTests.Case
         var activation: Activation?
+        /// C ⊙= f′(y) for an activation output y with exact zeros (a layer's input gradient).
+        var derivative: Activation?
         var testDescription: String {
-            "m\(m) n\(n) k\(k)\(bias ? " bias" : "")\(activation.map { " \($0)" } ?? "")"
+            "\(product.testDescription)\(activation.map { " \($0)" } ?? "")\(derivative.map { " ⊙ \($0)′" } ?? "")"
+        }
+
+        init(_ transA: Bool, _ transB: Bool, m: Int, n: Int, k: Int, beta: Float = 0, bias: Bool = false,
+             activation: Activation? = nil, derivative: Activation? = nil) {
+            product = .init(transA: transA, transB: transB, m: m, n: n, k: k, beta: beta, bias: bias)
+            self.activation = activation
+            self.derivative = derivative
         }
     }
 
     static let cases: [Case] = [
-        Case(m: 128, n: 256, k: 784, bias: true, activation: .relu),       // net M's first layer, training batch
-        Case(m: 16, n: 1, k: 1, bias: false, activation: nil),             // the fewest rows; one column, one index
-        Case(m: 17, n: 17, k: 7, bias: true, activation: .leakyReLU(alpha: 0.1)), // 6 + 6 + 5 rows; 16 + 1 columns
-        Case(m: 23, n: 10, k: 257, bias: true, activation: .tanh),         // a partial panel; 256 + 1 inner; tanh as a pass
-        Case(m: 100, n: 300, k: 600, bias: false, activation: .relu),      // 256 + 44 columns; 256 + 256 + 88 inner
-        Case(m: 96, n: 31, k: 256, bias: true, activation: .identity),     // rows a multiple of 6; one full inner block
-        Case(m: 300, n: 129, k: 33, bias: true, activation: .sigmoid),     // bands of rows on the pool
+        // Net M's products for a training batch of 128 rows.
+        Case(false, false, m: 128, n: 256, k: 784, bias: true, activation: .relu),  // first layer forward
+        Case(false, true, m: 128, n: 256, k: 128, derivative: .relu),             // second layer's input gradient
+        Case(true, false, m: 784, n: 256, k: 128, beta: 1, bias: false),          // first layer's weight gradient, accumulated
+        Case(true, false, m: 256, n: 128, k: 128),                                // second layer's weight gradient
+        // Remainders in every direction, every transpose combination.
+        Case(false, false, m: 16, n: 1, k: 1),                                    // the fewest rows; one column, one index
+        Case(false, false, m: 17, n: 17, k: 7, bias: true, activation: .leakyReLU(alpha: 0.1)), // 6 + 6 + 5 rows; 16 + 1 columns
+        Case(false, false, m: 23, n: 10, k: 257, bias: true, activation: .tanh),  // a partial panel; 256 + 1 inner; tanh as a pass
+        Case(false, false, m: 100, n: 300, k: 600, activation: .relu),            // 256 + 44 columns; 256 + 256 + 88 inner
+        Case(false, false, m: 96, n: 31, k: 256, bias: true, activation: .identity), // rows a multiple of 6; one inner block
+        Case(false, false, m: 300, n: 129, k: 33, bias: true, activation: .sigmoid), // bands of rows on the pool
+        Case(true, true, m: 19, n: 45, k: 300, beta: 1),                          // both transposed, accumulated
+        Case(false, true, m: 41, n: 270, k: 259, derivative: .leakyReLU(alpha: 0.2)), // 4 + 5 rows left; 256 + 14 columns
+        Case(true, false, m: 1030, n: 20, k: 1024, beta: 1),                      // A's rows 1,024 floats apart (one L1 set)
+        Case(false, true, m: 64, n: 33, k: 17, beta: 1, activation: .relu),       // accumulated, then activated
     ]
 
     @Test(arguments: cases) func panelProductMatchesTheDefinition(_ test: Case) throws {
-        let c = ParallelProductTests.Case(transA: false, transB: false, m: test.m, n: test.n, k: test.k, beta: 0, bias: test.bias)
+        let c = test.product
         let a = ParallelProductTests.random(c.m * c.k, seed: 21), b = ParallelProductTests.random(c.k * c.n, seed: 22)
         let bias = ParallelProductTests.random(c.n, seed: 24)
-        let expected = ParallelProductTests.reference(c, a: a, b: b, c0: [Float](repeating: 0, count: c.m * c.n), bias: bias)
+        // With β = 0 and no bias, C starts as NaN: a loop that read it would spread NaN.
+        let overwrites = c.beta == 0 || c.bias
+        let c0 = overwrites ? [Float](repeating: .nan, count: c.m * c.n) : ParallelProductTests.random(c.m * c.n, seed: 23)
+        // An activation's output, about half of it exactly 0.
+        let y = ParallelProductTests.random(c.m * c.n, seed: 25).map { max(0, $0) }
+        var expected = ParallelProductTests.reference(c, a: a, b: b, c0: overwrites ? [Float](repeating: 0, count: c0.count) : c0,
+                                                      bias: bias)
             .map { x in test.activation.map { Ref.activation($0, x) } ?? x }
+        if let f = test.derivative {
+            let slope = if case .leakyReLU(let alpha) = f { Double(alpha) } else { 0.0 }
+            for i in expected.indices where y[i] <= 0 { expected[i] *= slope }
+        }
         var usedPanels = false
-        // C starts as NaN: a loop that read it before writing it would spread NaN.
-        let out = ParallelProductTests.withProduct(c, a: a, b: b, c0: [Float](repeating: .nan, count: c.m * c.n), bias: bias) {
-            var product = $0
-            product.epilogue = test.activation
-            usedPanels = product.usesPanels
-            product.perform()
+        let out = y.withUnsafeBufferPointer { yp in
+            ParallelProductTests.withProduct(c, a: a, b: b, c0: c0, bias: bias) {
+                var product = $0
+                product.epilogue = test.activation
+                product.derivative = test.derivative.map {
+                    SmallProduct.Derivative(output: yp.baseAddress!, ld: c.n, activation: ActivationKernel.registerActivation($0)!)
+                }
+                usedPanels = product.usesPanels
+                product.perform()
+            }
         }
         #expect(usedPanels)
         var worst = 0.0
@@ -51,14 +84,14 @@ struct PanelProductTests {
             #expect(out[i].isFinite, "element \(i) is \(out[i])")
             worst = max(worst, abs(Double(out[i]) - expected[i]) / (1 + abs(expected[i])))
         }
-        // float32 sums of at most 784 products of values below 1.
+        // float32 sums of at most 1,024 products of values below 1.
         #expect(worst < 1e-4, "largest relative error \(worst)")
     }
 
     /// Whatever the thread count, and whichever block of rows and columns a thread computes,
     /// every element comes out with the same bits as the whole product on one thread.
-    @Test func resultsAreTheSameForAnyThreadCountAndBlock() throws {
-        let c = ParallelProductTests.Case(transA: false, transB: false, m: 1000, n: 270, k: 300, beta: 0, bias: true)
+    @Test(arguments: [false, true]) func resultsAreTheSameForAnyThreadCountAndBlock(transposed: Bool) throws {
+        let c = ParallelProductTests.Case(transA: transposed, transB: transposed, m: 1000, n: 270, k: 300, beta: 0, bias: !transposed)
         let a = ParallelProductTests.random(c.m * c.k, seed: 31), b = ParallelProductTests.random(c.k * c.n, seed: 32)
         let bias = ParallelProductTests.random(c.n, seed: 33), c0 = [Float](repeating: .nan, count: c.m * c.n)
         let whole = ParallelProductTests.withProduct(c, a: a, b: b, c0: c0, bias: bias) {
@@ -80,8 +113,7 @@ struct PanelProductTests {
     }
 
     /// The pool cuts a panel product into bands of rows by blocks of columns, so that a slow
-    /// thread holds up a smaller share; untransposed products with fewer rows stay with OpenBLAS,
-    /// and transposed ones are never panel products.
+    /// thread holds up a smaller share; products with fewer rows, or another β, stay with OpenBLAS.
     @Test func poolCutsPanelProductsIntoBandsAndColumnBlocks() throws {
         let a = [Float](repeating: 1, count: 1024 * 784), b = [Float](repeating: 1, count: 784 * 256)
         var out = [Float](repeating: 0, count: 1024 * 256)
@@ -100,7 +132,7 @@ struct PanelProductTests {
                     product.m = Gemm.panelMinimumRows - 1
                     #expect(!product.usesPanels)
                     product.m = 1024
-                    product.transB = true
+                    product.beta = 0.5
                     #expect(!product.usesPanels)
                 }
             }

@@ -19,7 +19,7 @@ struct SmallProductTests {
         var derivative: Activation?
         var testDescription: String {
             "\(product.testDescription)\(activation.map { " \($0)" } ?? "")\(derivative.map { " ⊙ \($0)′" } ?? "")"
-                + " → \(kernel.map { "\($0)" } ?? "OpenBLAS")"
+                + " → \(kernel.map { "\($0)" } ?? "no small-product loop")"
         }
 
         init(_ transA: Bool, _ transB: Bool, m: Int, n: Int, k: Int, beta: Float = 0, bias: Bool = false,

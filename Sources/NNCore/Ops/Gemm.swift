@@ -7,8 +7,8 @@ import NNKernels
 ///
 /// Products of at least two rows and fewer than `smallProductLimit` multiply-adds run in
 /// nncore's own loops (NNKernels' `SmallProduct`, chosen in `SmallGemm.swift`), where OpenBLAS's
-/// per-call packing costs more than the arithmetic; larger untransposed ones with at least 16
-/// rows run in nncore's panel loops on AVX2 machines (`PanelGemm.swift`); the others go to OpenBLAS (`sgemm`, `sgemv` for one row, `sger` for an
+/// per-call packing costs more than the arithmetic; larger ones with at least 16 rows (β = 0 or
+/// 1) run in nncore's panel loops on AVX2 machines (`PanelGemm.swift`); the others go to OpenBLAS (`sgemm`, `sgemv` for one row, `sger` for an
 /// accumulated outer product), on the worker pool when large enough (`WorkerPool.plan`).
 struct Gemm {
     var transA = false, transB = false

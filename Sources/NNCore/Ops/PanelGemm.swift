@@ -1,9 +1,10 @@
-// Larger untransposed products (C = A·B + bias, the forward product of a dense layer) go to
-// nncore's panel loops (NNKernels' `PanelProduct`, compiled for AVX2 and FMA) instead of OpenBLAS
-// on machines that run the AVX2 build: they reach a higher rate than OpenBLAS's kernels on a Zen
-// core, and add the bias and apply a ReLU-family activation in registers instead of in passes of
-// their own over C. On other machines these products stay with OpenBLAS: compiled for baseline
-// x86-64, the loops' register tile does not fit.
+// Products of 16 rows or more — a dense layer's forward product, its input gradient and its
+// weight gradient — go to nncore's panel loops (NNKernels' `PanelProduct`, compiled for AVX2 and
+// FMA) instead of OpenBLAS on machines that run the AVX2 build: they reach a higher rate than
+// OpenBLAS's kernels on a Zen core, and apply the bias, a ReLU-family activation or its
+// derivative in registers instead of in passes of their own over C. On other machines these
+// products stay with OpenBLAS: compiled for baseline x86-64, the loops' register tile does not
+// fit.
 //
 // The pool cuts such a product into blocks of columns (`WorkerPool.plan`); each thread packs the
 // weights of its own columns into a buffer of its own (`PanelBuffer`). Every element of C is
@@ -24,25 +25,31 @@ extension Gemm {
     /// panels are packed for every product, which costs about as much as a row of C per panel.
     static let panelMinimumRows = 16
 
-    /// Whether this product runs in the panel loops: an AVX2 machine, A and B untransposed, at
-    /// least `panelMinimumRows` rows, C overwritten (β = 0, or a bias) and no derivative.
+    /// Whether this product runs in the panel loops: an AVX2 machine, at least
+    /// `panelMinimumRows` rows, and C overwritten (β = 0, or a bias) or accumulated (β = 1).
     var usesPanels: Bool {
-        Gemm.kernelsUseAVX2 && !transA && !transB && m >= Gemm.panelMinimumRows && n >= 1 && k >= 1
-            && (beta == 0 || bias != nil) && derivative == nil
+        Gemm.kernelsUseAVX2 && m >= Gemm.panelMinimumRows && n >= 1 && k >= 1
+            && (beta == 0 || beta == 1 || bias != nil)
     }
 
-    /// Computes the block `rows × cols` of C with the panel loops, activation included; false (and
-    /// nothing written) when this thread has no packing buffer (its allocation failed), so that
-    /// the caller computes the block with OpenBLAS instead.
+    /// Computes the block `rows × cols` of C with the panel loops, activation and derivative
+    /// included; false (and nothing written) when this thread has no packing buffer (its
+    /// allocation failed), so that the caller computes the block with OpenBLAS instead.
     func computePanels(rows: Range<Int>, cols: Range<Int>) -> Bool {
         guard let pack = PanelBuffer.forCurrentThread() else { return false }
         let inRegisters = epilogue.flatMap(ActivationKernel.registerActivation)
-        let block = PanelProduct(m: rows.count, n: n, k: k, a: a + rows.lowerBound &* lda, lda: lda, b: b, ldb: ldb,
-                                 c: c + rows.lowerBound &* ldc, ldc: ldc, bias: bias, activation: inRegisters)
+        let first = rows.lowerBound
+        var derivativeOfBlock = derivative
+        derivativeOfBlock?.output += first &* (derivative?.ld ?? 0)
+        let block = PanelProduct(transA: transA, transB: transB, m: rows.count, n: n, k: k,
+                                 a: a + (transA ? first : first &* lda), lda: lda, b: b, ldb: ldb,
+                                 c: c + first &* ldc, ldc: ldc, bias: bias, accumulate: beta == 1,
+                                 activation: inRegisters, derivative: derivativeOfBlock)
         AVX2Kernels.compute(block, columns: cols, pack: pack)
         // An activation that is not applied in registers is a pass over the block.
         var rest = self
         if inRegisters != nil || epilogue == .identity { rest.epilogue = nil }
+        rest.derivative = nil
         rest.finishBlock(rows: rows, cols: cols)
         return true
     }
