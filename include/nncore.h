@@ -660,8 +660,12 @@ const char * nn_last_error_message(void);
  * fewer than 2^17 multiply-adds run in nncore's own SIMD loops, which exist in two builds:
  * AVX2 with fused multiply-adds, used where the CPU and OS support it (checked once with
  * CPUID), and baseline x86-64, used otherwise or when the environment variable
- * NNCORE_KERNELS=baseline is set before the first product. The two round differently, so
- * results on different CPUs agree to float rounding, not bit for bit.
+ * NNCORE_KERNELS=baseline is set before the first product. With the AVX2 build, larger
+ * products of 16 rows or more (a dense layer's forward, input-gradient and weight-gradient
+ * products) also run in nncore's own loops instead of OpenBLAS, cut into blocks of rows and
+ * columns, and give the same bits for any thread count; each thread that computes them
+ * allocates a 262 KiB packing buffer once, freed when the thread exits. The two builds round
+ * differently, so results on different CPUs agree to float rounding, not bit for bit.
  *
  * @param threads [in] 1 or more; counts above 64 select 64.
  * @return NN_OK on success; otherwise (out-parameters untouched):

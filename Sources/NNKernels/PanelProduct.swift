@@ -28,7 +28,7 @@ public struct PanelProduct {
     public static let tileRows = 6
     /// Inner indices packed and summed per pass over C (a panel is 16 KB, held in L1).
     public static let innerBlock = 256
-    /// Columns of B packed at once (16 panels, 256 KB).
+    /// Columns of op(B) packed at once (16 panels, 256 KiB).
     public static let columnBlock = 256
     /// The floats of packing memory `compute` needs: op(B)'s panels, then a transposed A's rows
     /// for one tile (6 × 256).

@@ -55,7 +55,7 @@ extension Gemm {
     }
 }
 
-/// Each thread's packing memory for the panel loops: `PanelProduct.packFloats` floats (256 KB),
+/// Each thread's packing memory for the panel loops: `PanelProduct.packFloats` floats (262 KiB),
 /// allocated the first time the thread computes a panel product and freed when the thread ends.
 /// The pool's workers and a caller that predicts in a loop therefore allocate it once.
 enum PanelBuffer {
