@@ -3,18 +3,18 @@
 // gradient) and op(A)·op(B) + C (accumulated weight gradients).
 //
 // OpenBLAS packs both operands of every `sgemm` call and applies neither the bias nor the
-// activation: they are passes of their own over C. These loops read op(A) where it is (row by row
-// or, transposed, six consecutive values of a row of A), copy op(B) into panels of 16 columns
-// (`pack`), and hold a tile of 6 rows × 16 columns of C in twelve 8-float registers across a
-// block of the inner dimension. On a Zen 1 core, compiled
-// for AVX2 and FMA (NNKernelsAVX2), they ran net M's 1,020 × 784 by 784 × 256 product at 34–36
-// GFLOP/s against OpenBLAS 0.3.21's 30–32 (its Zen kernels); compiled for baseline x86-64, the
-// twelve accumulators do not fit in SSE's sixteen registers, so the engine uses them only in the
-// AVX2 build (`Gemm.usesPanels`).
+// activation: they are passes of their own over C. These loops read op(A) where it is (a
+// transposed A's tile rows are copied first), copy op(B) into panels of 16 columns (`pack`), and
+// hold a tile of 6 rows × 16 columns of C in twelve 8-float registers across a block of the inner
+// dimension. On a Zen 1 core, compiled for AVX2 and FMA (NNKernelsAVX2), they ran net M's and L's
+// products at 1.00–1.07× the rate of OpenBLAS 0.3.21's Zen kernels, packing included (M's
+// 1,020 × 784 by 784 × 256 inference product: 34–36 GFLOP/s against 30–32). Compiled for baseline
+// x86-64, the twelve accumulators do not fit in SSE's sixteen registers, so the engine uses these
+// loops only in the AVX2 build (`Gemm.usesPanels`).
 //
 // Every element of C is its start (the bias, 0 or C) plus its products summed in the order of the
-// inner index, so a block of columns or rows gives the same bits as the whole product: results do not
-// depend on how the product is split over threads.
+// inner index, so a block of columns or rows gives the same bits as the whole product: results do
+// not depend on how the product is split over threads.
 
 /// C[:, columns] = op(A)·op(B)[:, columns] + start, then the activation or the derivative, for
 /// op(A) (m × k) and op(B) (k × n), row-major (op = transpose or not). The start is the bias, or C
@@ -22,9 +22,7 @@
 /// and keeps it alive during `compute`.
 @frozen
 public struct PanelProduct {
-    /// Columns of B in one packed panel, and of C in one register tile.
-    public static let panelWidth = 16
-    /// Rows of C in one register tile.
+    /// Rows of C in one register tile (of 16 columns: one panel of op(B)).
     public static let tileRows = 6
     /// Inner indices packed and summed per pass over C (a panel is 16 KB, held in L1).
     public static let innerBlock = 256

@@ -6,8 +6,8 @@
 // products stay with OpenBLAS: compiled for baseline x86-64, the loops' register tile does not
 // fit.
 //
-// The pool cuts such a product into blocks of columns (`WorkerPool.plan`); each thread packs the
-// weights of its own columns into a buffer of its own (`PanelBuffer`). Every element of C is
+// The pool cuts such a product into blocks of columns and bands of rows (`WorkerPool.plan`); each
+// thread packs op(B)'s columns of its block into a buffer of its own (`PanelBuffer`). Every element of C is
 // summed in the same order whichever block computes it, so results do not depend on the number
 // of threads.
 

@@ -26,7 +26,8 @@ import Musl
 /// time: a caller that finds the pool busy (another thread's product) computes its product
 /// alone, which is what it should do when every core is already busy.
 ///
-/// Results depend on the product's shape and the thread count, never on timing: a product is
+/// Results depend on the product's shape and the thread count (panel products, `Gemm.usesPanels`,
+/// not even on the count), never on timing: a product is
 /// cut by those alone, and a caller that runs a cut product by itself (busy pool, back-off)
 /// computes it block by block, with the same OpenBLAS calls the threads would make. That
 /// matters because OpenBLAS's rounding can depend on the blocks: its Haswell and Zen `sgemm`
@@ -132,7 +133,7 @@ final class WorkerPool: @unchecked Sendable {
         /// After every block is done: adds the inner blocks' parts to C, in block order, then
         /// applies the epilogue.
         func finish() {
-            guard case .inner = cut else { return }
+            guard cut == .inner else { return }
             for chunk in 1 ..< chunks {
                 Accumulate.add(product.scratch!.baseAddress! + (chunk &- 1) &* product.n, into: product.c, count: product.n)
             }
@@ -162,8 +163,8 @@ final class WorkerPool: @unchecked Sendable {
     /// A panel product (`Gemm.usesPanels`) is also cut into up to this many bands of rows, of at
     /// least `panelBandRows` rows, so that threads claim several smaller blocks and a worker on a
     /// slow core holds up less. Each block packs its columns' weights again, about 1 % of the work
-    /// on net M; with 4 bands, batches of 1,024 rows of net M ran faster than with 1 in each of six
-    /// interleaved pairs on a noisy 2-core Zen VM (medians 93k against 78k samples/s).
+    /// on net M; with 4 bands, batches of 1,024 rows of net M ran faster than with 1 (or equal) in
+    /// each of six interleaved pairs on a noisy 2-core Zen VM (medians 93k against 78k samples/s).
     static let panelBands = 4
     static let panelBandRows = 96
     /// Chunk edges fall on multiples of this (OpenBLAS's register tiles are 4–16 wide).
@@ -184,7 +185,8 @@ final class WorkerPool: @unchecked Sendable {
             cut = .inner
             extent = product.k
         } else if product.usesPanels {
-            // Each thread packs the weights of its own columns and reads all of A.
+            // Blocks of columns, so that each thread packs only its own columns of op(B) (and
+            // bands of rows, below).
             cut = .cols
             extent = product.n
         } else {
@@ -193,13 +195,15 @@ final class WorkerPool: @unchecked Sendable {
             (cut, extent) = product.m >= product.n ? (.rows, product.m) : (.cols, product.n)
         }
         // One block per thread: finer blocks balance a slow worker better but repack the shared
-        // operand more often, which measured slower on net M both idle and with a busy core.
+        // operand more often, which measured slower with OpenBLAS's blocks on net M both idle
+        // and with a busy core (panel products, which repack less, add bands of rows below).
         let alignment = WorkerPool.chunkAlignment
         let perThread = (extent + threads - 1) / threads
         let chunkSize = (perThread + alignment - 1) / alignment * alignment
         let chunks = (extent + chunkSize - 1) / chunkSize
-        if product.usesPanels, chunks > 1 || product.m >= 2 &* WorkerPool.panelBandRows {
+        if product.usesPanels {
             let bands = max(1, min(WorkerPool.panelBands, product.m / WorkerPool.panelBandRows))
+            guard chunks * bands > 1 else { return nil }
             let rows = (product.m + bands - 1) / bands
             return Job(product: product, cut: .tiles(rows: rows, columnBlocks: chunks), chunkSize: chunkSize,
                        chunks: chunks * bands, workers: threads - 1)
