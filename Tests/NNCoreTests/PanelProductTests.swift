@@ -4,8 +4,8 @@
 // direction (rows past a multiple of 6, columns past a multiple of 16 and of the 256-column
 // packing block, inner dimensions past the 256-index block), a bias, β = 0 over a NaN-filled C
 // (never read) and β = 1, activations in registers and as a pass, a ReLU-family derivative —
-// each checked against a Double product straight from the definition. Then: the same bits for any thread count and any
-// block, since each element is summed in one order.
+// each checked against a Double product straight from the definition. Then: the same bits for
+// any thread count and any block, since each element is summed in one order.
 
 @testable import NNCore
 import NNKernels

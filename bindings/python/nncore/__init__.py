@@ -49,9 +49,9 @@ def set_thread_count(threads: int) -> None:
     Small products run in nncore's own SIMD loops, built for AVX2 with fused multiply-adds
     where the CPU supports it and for baseline x86-64 otherwise (or when the environment
     variable NNCORE_KERNELS=baseline is set before the first product); on AVX2 CPUs a dense
-    layer's forward product of 16 rows or more also runs in nncore's own loops (the same bits
-    for any thread count). So results on different CPUs agree to float rounding, not bit for
-    bit.
+    layer's products of 16 rows or more (forward, input and weight gradients) also run in
+    nncore's own loops, with the same bits for any thread count. So results on different
+    CPUs agree to float rounding, not bit for bit.
 
     Raises nncore.InvalidArgumentError for threads < 1."""
     _check(_lib().nn_set_thread_count(int(threads)))
