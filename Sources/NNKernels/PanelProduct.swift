@@ -233,41 +233,29 @@ public struct PanelProduct {
             ap += innerStride
             bp += 16
         }
+        finishRow(c00, c01, 0, of: row, rows: rows, column: column, width: width, last: last)
+        finishRow(c10, c11, 1, of: row, rows: rows, column: column, width: width, last: last)
+        finishRow(c20, c21, 2, of: row, rows: rows, column: column, width: width, last: last)
+        finishRow(c30, c31, 3, of: row, rows: rows, column: column, width: width, last: last)
+        finishRow(c40, c41, 4, of: row, rows: rows, column: column, width: width, last: last)
+        finishRow(c50, c51, 5, of: row, rows: rows, column: column, width: width, last: last)
+    }
+
+    /// Stores row `r` of a tile (v0, v1) into C when it is one of the tile's `rows`: after the
+    /// last inner block (`last`), multiplied by the derivative and activated first.
+    @inlinable @inline(__always)
+    func finishRow(_ v0: Float8, _ v1: Float8, _ r: Int, of row: Int, rows: Int, column: Int, width: Int, last: Bool) {
+        guard r < rows else { return }
+        var (v0, v1) = (v0, v1)
         if last, let d = derivative {
-            // Rows past `rows` reuse the last valid row's derivative; they are never stored.
-            let y = d.output + (row &* d.ld &+ column)
-            var (y0, y1) = PanelProduct.load16(y, width: width)
-            c00 = SmallProduct.derivative(d.activation, output: y0, times: c00)
-            c01 = SmallProduct.derivative(d.activation, output: y1, times: c01)
-            if rows > 1 { (y0, y1) = PanelProduct.load16(y + d.ld, width: width) }
-            c10 = SmallProduct.derivative(d.activation, output: y0, times: c10)
-            c11 = SmallProduct.derivative(d.activation, output: y1, times: c11)
-            if rows > 2 { (y0, y1) = PanelProduct.load16(y + 2 &* d.ld, width: width) }
-            c20 = SmallProduct.derivative(d.activation, output: y0, times: c20)
-            c21 = SmallProduct.derivative(d.activation, output: y1, times: c21)
-            if rows > 3 { (y0, y1) = PanelProduct.load16(y + 3 &* d.ld, width: width) }
-            c30 = SmallProduct.derivative(d.activation, output: y0, times: c30)
-            c31 = SmallProduct.derivative(d.activation, output: y1, times: c31)
-            if rows > 4 { (y0, y1) = PanelProduct.load16(y + 4 &* d.ld, width: width) }
-            c40 = SmallProduct.derivative(d.activation, output: y0, times: c40)
-            c41 = SmallProduct.derivative(d.activation, output: y1, times: c41)
-            if rows > 5 { (y0, y1) = PanelProduct.load16(y + 5 &* d.ld, width: width) }
-            c50 = SmallProduct.derivative(d.activation, output: y0, times: c50)
-            c51 = SmallProduct.derivative(d.activation, output: y1, times: c51)
+            let (y0, y1) = PanelProduct.load16(d.output + ((row &+ r) &* d.ld &+ column), width: width)
+            v0 = SmallProduct.derivative(d.activation, output: y0, times: v0)
+            v1 = SmallProduct.derivative(d.activation, output: y1, times: v1)
         }
         if last, let f = activation {
-            c00 = SmallProduct.activate(f, c00); c01 = SmallProduct.activate(f, c01)
-            c10 = SmallProduct.activate(f, c10); c11 = SmallProduct.activate(f, c11)
-            c20 = SmallProduct.activate(f, c20); c21 = SmallProduct.activate(f, c21)
-            c30 = SmallProduct.activate(f, c30); c31 = SmallProduct.activate(f, c31)
-            c40 = SmallProduct.activate(f, c40); c41 = SmallProduct.activate(f, c41)
-            c50 = SmallProduct.activate(f, c50); c51 = SmallProduct.activate(f, c51)
+            v0 = SmallProduct.activate(f, v0)
+            v1 = SmallProduct.activate(f, v1)
         }
-        PanelProduct.store16(c00, c01, cRow, width: width)
-        if rows > 1 { PanelProduct.store16(c10, c11, cRow + ldc, width: width) }
-        if rows > 2 { PanelProduct.store16(c20, c21, cRow + 2 &* ldc, width: width) }
-        if rows > 3 { PanelProduct.store16(c30, c31, cRow + 3 &* ldc, width: width) }
-        if rows > 4 { PanelProduct.store16(c40, c41, cRow + 4 &* ldc, width: width) }
-        if rows > 5 { PanelProduct.store16(c50, c51, cRow + 5 &* ldc, width: width) }
+        PanelProduct.store16(v0, v1, c + ((row &+ r) &* ldc &+ column), width: width)
     }
 }

@@ -14,22 +14,7 @@ import Testing
 /// Changes the process-wide thread count: serialised.
 @Suite(.serialized, .enabled(if: Gemm.kernelsUseAVX2, "panel products run only where the AVX2 loops do"))
 struct PanelProductTests {
-    struct Case: CustomTestStringConvertible, Sendable {
-        var product: ParallelProductTests.Case
-        var activation: Activation?
-        /// C ⊙= f′(y) for an activation output y with exact zeros (a layer's input gradient).
-        var derivative: Activation?
-        var testDescription: String {
-            "\(product.testDescription)\(activation.map { " \($0)" } ?? "")\(derivative.map { " ⊙ \($0)′" } ?? "")"
-        }
-
-        init(_ transA: Bool, _ transB: Bool, m: Int, n: Int, k: Int, beta: Float = 0, bias: Bool = false,
-             activation: Activation? = nil, derivative: Activation? = nil) {
-            product = .init(transA: transA, transB: transB, m: m, n: n, k: k, beta: beta, bias: bias)
-            self.activation = activation
-            self.derivative = derivative
-        }
-    }
+    typealias Case = ActivatedProductCase
 
     static let cases: [Case] = [
         // Net M's products for a training batch of 128 rows.
@@ -51,39 +36,14 @@ struct PanelProductTests {
     ]
 
     @Test(arguments: cases) func panelProductMatchesTheDefinition(_ test: Case) throws {
-        let c = test.product
-        let a = ParallelProductTests.random(c.m * c.k, seed: 21), b = ParallelProductTests.random(c.k * c.n, seed: 22)
-        let bias = ParallelProductTests.random(c.n, seed: 24)
-        // With β = 0 and no bias, C starts as NaN: a loop that read it would spread NaN.
-        let overwrites = c.beta == 0 || c.bias
-        let c0 = overwrites ? [Float](repeating: .nan, count: c.m * c.n) : ParallelProductTests.random(c.m * c.n, seed: 23)
-        // An activation's output, about half of it exactly 0.
-        let y = ParallelProductTests.random(c.m * c.n, seed: 25).map { max(0, $0) }
-        var expected = ParallelProductTests.reference(c, a: a, b: b, c0: overwrites ? [Float](repeating: 0, count: c0.count) : c0,
-                                                      bias: bias)
-            .map { x in test.activation.map { Ref.activation($0, x) } ?? x }
-        if let f = test.derivative {
-            let slope = if case .leakyReLU(let alpha) = f { Double(alpha) } else { 0.0 }
-            for i in expected.indices where y[i] <= 0 { expected[i] *= slope }
-        }
+        let check = ActivatedProductCheck(test, seed: 21)
         var usedPanels = false
-        let out = y.withUnsafeBufferPointer { yp in
-            ParallelProductTests.withProduct(c, a: a, b: b, c0: c0, bias: bias) {
-                var product = $0
-                product.epilogue = test.activation
-                product.derivative = test.derivative.map {
-                    SmallProduct.Derivative(output: yp.baseAddress!, ld: c.n, activation: ActivationKernel.registerActivation($0)!)
-                }
-                usedPanels = product.usesPanels
-                product.perform()
-            }
+        let out = check.run { product in
+            usedPanels = product.usesPanels
+            product.perform()
         }
         #expect(usedPanels)
-        var worst = 0.0
-        for i in expected.indices {
-            #expect(out[i].isFinite, "element \(i) is \(out[i])")
-            worst = max(worst, abs(Double(out[i]) - expected[i]) / (1 + abs(expected[i])))
-        }
+        let worst = check.worstRelativeError(out)
         // float32 sums of at most 1,024 products of values below 1.
         #expect(worst < 1e-4, "largest relative error \(worst)")
     }

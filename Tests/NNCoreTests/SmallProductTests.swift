@@ -12,21 +12,13 @@ import Testing
 
 struct SmallProductTests {
     struct Case: CustomTestStringConvertible, Sendable {
-        var product: ParallelProductTests.Case
+        var base: ActivatedProductCase
         var kernel: SmallProduct.Loop?
-        var activation: Activation?
-        /// C ⊙= f′(y) for an activation output y with exact zeros (a layer's input gradient).
-        var derivative: Activation?
-        var testDescription: String {
-            "\(product.testDescription)\(activation.map { " \($0)" } ?? "")\(derivative.map { " ⊙ \($0)′" } ?? "")"
-                + " → \(kernel.map { "\($0)" } ?? "no small-product loop")"
-        }
+        var testDescription: String { "\(base.testDescription) → \(kernel.map { "\($0)" } ?? "no small-product loop")" }
 
         init(_ transA: Bool, _ transB: Bool, m: Int, n: Int, k: Int, beta: Float = 0, bias: Bool = false,
              _ kernel: SmallProduct.Loop?, activation: Activation? = nil, derivative: Activation? = nil) {
-            product = .init(transA: transA, transB: transB, m: m, n: n, k: k, beta: beta, bias: bias)
-            self.activation = activation
-            self.derivative = derivative
+            base = .init(transA, transB, m: m, n: n, k: k, beta: beta, bias: bias, activation: activation, derivative: derivative)
             self.kernel = kernel
         }
     }
@@ -73,54 +65,19 @@ struct SmallProductTests {
     /// The builds of the loops this machine can run: baseline always, AVX2 where the CPU has it.
     static let instructionSets: [Bool] = nncore_cpu_has_avx2_kernels_features() != 0 ? [false, true] : [false]
 
-    /// f applied to a Double, straight from the definition.
-    static func apply(_ f: Activation?, _ x: Double) -> Double {
-        switch f {
-        case nil, .identity?: return x
-        case .relu?: return max(0, x)
-        case .leakyReLU(let alpha)?: return x > 0 ? x : Double(alpha) * x
-        case .sigmoid?: return 1 / (1 + _exp(-x))
-        default: fatalError("not used by these cases")
-        }
-    }
-
     @Test(arguments: cases, instructionSets) func smallProductMatchesTheDefinition(_ test: Case, avx2: Bool) throws {
-        let c = test.product
-        let a = ParallelProductTests.random(c.m * c.k, seed: 11), b = ParallelProductTests.random(c.k * c.n, seed: 12)
-        let bias = ParallelProductTests.random(c.n, seed: 14)
-        // With β = 0 and no bias, C starts as NaN: a loop that read it would spread NaN.
-        let overwrites = c.beta == 0 || c.bias
-        let c0 = overwrites ? [Float](repeating: .nan, count: c.m * c.n) : ParallelProductTests.random(c.m * c.n, seed: 13)
-        // An activation's output, about half of it exactly 0.
-        let y = ParallelProductTests.random(c.m * c.n, seed: 15).map { max(0, $0) }
-        var expected = ParallelProductTests.reference(c, a: a, b: b, c0: overwrites ? [Float](repeating: 0, count: c0.count) : c0,
-                                                      bias: bias).map { Self.apply(test.activation, $0) }
-        if let f = test.derivative {
-            let slope = if case .leakyReLU(let alpha) = f { Double(alpha) } else { 0.0 }
-            for i in expected.indices where y[i] <= 0 { expected[i] *= slope }
-        }
+        let check = ActivatedProductCheck(test.base, seed: 11)
         var chosen: SmallProduct.Loop?
-        let out = y.withUnsafeBufferPointer { yp in
-            ParallelProductTests.withProduct(c, a: a, b: b, c0: c0, bias: bias) { product in
-                var product = product
-                product.epilogue = test.activation
-                product.derivative = test.derivative.map {
-                    SmallProduct.Derivative(output: yp.baseAddress!, ld: c.n, activation: ActivationKernel.registerActivation($0)!)
-                }
-                chosen = product.smallKernel
-                if let chosen {
-                    product.computeSmall(chosen, avx2: avx2)
-                } else {
-                    product.perform()
-                }
+        let out = check.run { product in
+            chosen = product.smallKernel
+            if let chosen {
+                product.computeSmall(chosen, avx2: avx2)
+            } else {
+                product.perform()
             }
         }
         #expect(chosen == test.kernel)
-        var worst = 0.0
-        for i in expected.indices {
-            #expect(out[i].isFinite, "element \(i) is \(out[i])")
-            worst = max(worst, abs(Double(out[i]) - expected[i]) / (1 + abs(expected[i])))
-        }
+        let worst = check.worstRelativeError(out)
         // float32 sums of at most 5,000 products of values below 1.
         #expect(worst < 1e-4, "largest relative error \(worst)")
     }
