@@ -349,7 +349,12 @@ public final class Graph {
             }
             i -= 1
         }
+        // Gradients nothing wrote read as zeros, except those of activations whose consumer
+        // wrote their input's gradient instead: only model graphs fuse so, and nothing reads
+        // their intermediate gradients (a 300 × 100 spiral layer's was 4 % of a training step).
         for j in 0 ..< records.count where !done[j] {
+            let byConsumer = records[j].inputGradientByConsumer
+            if byConsumer >= 0 && reach[byConsumer] { continue }
             if let g = records[j].gradient { g.update(repeating: 0, count: activeCount(j)) }
         }
     }
