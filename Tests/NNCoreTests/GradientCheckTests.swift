@@ -497,6 +497,23 @@ struct GradientCheckTests {
         }
     }
 
+    @Test func softmaxCrossEntropyOverManyRowsMatchesTheReference() throws {
+        // Unweighted, the loss takes ln Π Sᵢ of the rows' sums Sᵢ ∈ [1, classes] as one product,
+        // rescaled by 2⁻⁵¹²: 600 near-uniform rows of 10 classes make Π Sᵢ ≈ 2¹⁶⁰⁰. (The value
+        // only: the gradient does not use that product, and a finite-difference check over 6,000
+        // logits would take a minute.)
+        let c = try OpCheck(seed: 44)
+        let rows = 600, classes = 10
+        let z = try c.input("z", rows, classes, c.rng.uniformValues(rows * classes, -0.5, 0.5))
+        let labels = c.rng.labels(rows, classes: classes)
+        let y = try c.input("y", rows, 1, labels.map(Double.init), gradient: false)
+        let loss = try c.g.softmaxCrossEntropy(z, labels: y)
+        try c.g.forward()
+        let expected = Ref.softmaxCrossEntropy(c.values[z]!, labels: labels)
+        let got = Double(c.g.value(loss)[0])
+        #expect(abs(got - expected) <= 1e-6 * expected, "loss \(got), reference \(expected)")
+    }
+
     @Test func softmaxCrossEntropyWithOneRowAndLargeLogitsIsStable() throws {
         let c = try OpCheck(seed: 42)
         let z = try c.input("z", 1, 3, [500, 498, -200])
