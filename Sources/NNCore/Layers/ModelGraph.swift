@@ -189,6 +189,12 @@ final class ModelGraph: @unchecked Sendable {
         let rows = graph.batchSize, width = graph.shape(output).cols
         let y = graph.valuePointer(output.id), t = graph.valuePointer(targets.id)
         let w = weights.map { graph.valuePointer($0.id) }
+        if loss != .binaryCrossEntropy && w == nil {
+            // The common case as a count: no Double arithmetic per row.
+            var hits = 0
+            for r in 0 ..< rows where Float(Self.argmax(y + r &* width, count: width)) == t[r] { hits &+= 1 }
+            return Double(hits)
+        }
         var total = 0.0
         for r in 0 ..< rows {
             let row = y + r &* width
@@ -198,12 +204,21 @@ final class ModelGraph: @unchecked Sendable {
                 for j in 0 ..< width where (row[j] > 0) == (t[r &* width &+ j] >= 0.5) { hits += 1 }
                 score = Double(hits) / Double(width)
             } else {
-                var best = 0
-                for j in 0 ..< width where row[j] > row[best] { best = j }
-                score = Float(best) == t[r] ? 1 : 0
+                score = Float(Self.argmax(row, count: width)) == t[r] ? 1 : 0
             }
             total += Double(w?[r] ?? 1) * score
         }
         return total
+    }
+
+    /// The index of the first largest of `count` ≥ 1 values (a later NaN never replaces the best).
+    @inline(__always)
+    private static func argmax(_ row: UnsafePointer<Float>, count: Int) -> Int {
+        var best = 0, peak = row[0]
+        for j in 1 ..< count where row[j] > peak {
+            best = j
+            peak = row[j]
+        }
+        return best
     }
 }
