@@ -354,10 +354,11 @@ public struct SmallProduct {
     }
 
     /// C[i, j] = start + Σ_p A[i·lda + p]·B[j·ldb + p], for A untransposed and B stored
-    /// transposed (op(B)'s columns are its rows). The sum runs in eight interleaved partial sums
-    /// over the first k − k mod 8 indices, added up in a fixed order, then the last few in
-    /// increasing p. Two rows by up to four columns at once (eight independent sums, enough to
-    /// keep the multiply-adds' latency hidden), then the last row.
+    /// transposed (op(B)'s columns are its rows). The sum runs in eight interleaved partial sums:
+    /// over p in blocks of eight, then, when 8 ∤ k, over the eight indices ending at k with the
+    /// lanes of the block before masked to 0 in A's values; the eight lanes are then added up in
+    /// a fixed tree (`laneSums`). Two rows by up to four columns at once (eight independent sums,
+    /// enough to keep the multiply-adds' latency hidden), then the last row.
     @inlinable @inline(__always)
     func dotProducts<F: MultiplyAdd>(_: F.Type) {
         var i = 0
@@ -384,33 +385,38 @@ public struct SmallProduct {
         }
     }
 
-    /// C[i ..< i + R, j ..< j + W] by dot products.
+    /// C[i ..< i + R, j ..< j + W] by dot products (k ≥ 8).
     @inlinable @inline(__always)
     func dotTile<let R: Int, let W: Int, F: MultiplyAdd>(rows i: Int, columns j: Int, _: Block<R>, _: Block<W>, _: F.Type) {
         let first = b + j &* ldb
-        var s = InlineArray<R, InlineArray<W, Float8>>(repeating: InlineArray(repeating: Float8()))
-        var p = 0
-        while p &+ 8 <= k {
+        var s = InlineArray<R, InlineArray<4, Float8>>(repeating: InlineArray(repeating: Float8()))
+        // The last block is the eight indices ending at k; lanes before `fresh` are already summed.
+        let blocks = (k &+ 7) / 8, fresh = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: 8 &* blocks &- k))
+        let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+        for block in 0 ..< blocks {
+            let last = block == blocks &- 1, p = last ? k &- 8 : 8 &* block
             var bv = InlineArray<W, Float8>(repeating: Float8())
             for w in 0 ..< W { bv[w] = load8(first + w &* ldb, p) }
             for r in 0 ..< R {
-                let av = load8(a + (i &+ r) &* lda, p)
+                var av = load8(a + (i &+ r) &* lda, p)
+                if last { av = Float8().replacing(with: av, where: lanes .>= fresh) }
                 for w in 0 ..< W { s[r][w] = F.multiplyAdd(s[r][w], av, bv[w]) }
             }
-            p &+= 8
         }
         for r in 0 ..< R {
-            let ar = a + (i &+ r) &* lda, cr = c + (i &+ r) &* ldc
-            var t = InlineArray<W, Float>(repeating: 0)
-            for w in 0 ..< W { t[w] = s[r][w].sum() }
-            var q = p
-            while q < k {
-                let x = ar[q]
-                for w in 0 ..< W { t[w] += x * first[w &* ldb &+ q] }
-                q &+= 1
-            }
+            let cr = c + (i &+ r) &* ldc
+            let t = SmallProduct.laneSums(s[r][0], s[r][1], s[r][2], s[r][3])
             for w in 0 ..< W { cr[j &+ w] = activate(start(cr, j &+ w) + t[w]) }
         }
+    }
+
+    /// [Σ a, Σ b, Σ c, Σ d], each over its eight lanes, added in the same fixed tree.
+    @inlinable @inline(__always)
+    static func laneSums(_ a: Float8, _ b: Float8, _ c: Float8, _ d: Float8) -> SIMD4<Float> {
+        let ab = Float8(lowHalf: a.lowHalf + a.highHalf, highHalf: b.lowHalf + b.highHalf)
+        let cd = Float8(lowHalf: c.lowHalf + c.highHalf, highHalf: d.lowHalf + d.highHalf)
+        let quarters = Float8(lowHalf: ab.evenHalf + ab.oddHalf, highHalf: cd.evenHalf + cd.oddHalf)
+        return quarters.evenHalf + quarters.oddHalf
     }
 
     /// C[i, j] = β·C[i, j] + Σ_p op(B)[p, j]·A[p·lda + i] in increasing p, for A stored transposed
