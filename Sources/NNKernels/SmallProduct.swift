@@ -25,7 +25,7 @@ public struct SmallProduct {
     /// The loop a small product runs in.
     public enum Loop: Equatable, Sendable {
         /// Each row of C is the sum of the rows of op(B) scaled by that row of op(A), in tiles of
-        /// four rows by eight columns (the last one to three rows by 8 to 32) held in registers
+        /// four rows by 16 columns (the last one to three rows by 16 to 64) held in registers
         /// across k. Needs n ≥ 8 and B untransposed.
         case rowSums
         /// Each element of C is the dot product of a row of op(A) with a column of op(B), eight
@@ -210,9 +210,9 @@ public struct SmallProduct {
     }
 
     /// C[i, j] = start + Σ_p op(A)[i, p]·op(B)[p, j] in increasing p, for op(B) (k, n) stored
-    /// untransposed in B. Four rows at a time in 8-column tiles, then the last one to three rows
-    /// in tiles of 8 to 32 columns. A last tile of fewer than eight columns is computed as the
-    /// eight ending at column n, of which only the new ones are stored.
+    /// untransposed in B. Four rows at a time in 16-column tiles, then the last one to three rows
+    /// in tiles of 16 to 64 columns (narrower at the right edge). A last tile of fewer than eight
+    /// columns is computed as the eight ending at column n, of which only the new ones are stored.
     @inlinable @inline(__always)
     func rowSums<F: MultiplyAdd>(_: F.Type) {
         switch k {
@@ -224,7 +224,7 @@ public struct SmallProduct {
         }
         var i = 0
         while i &+ 4 <= m {
-            rowSums(rows: i, Block<4>(), Block<1>(), F.self)
+            rowSums(rows: i, Block<4>(), Block<2>(), F.self)
             i &+= 4
         }
         rowSums(lastRowsFrom: i, F.self)
@@ -234,9 +234,9 @@ public struct SmallProduct {
     @inlinable @inline(__always)
     func rowSums<F: MultiplyAdd>(lastRowsFrom i: Int, _: F.Type) {
         switch m &- i {
-        case 3: rowSums(rows: i, Block<3>(), Block<1>(), F.self)
-        case 2: rowSums(rows: i, Block<2>(), Block<2>(), F.self)
-        case 1: rowSums(rows: i, Block<1>(), Block<4>(), F.self)
+        case 3: rowSums(rows: i, Block<3>(), Block<2>(), F.self)
+        case 2: rowSums(rows: i, Block<2>(), Block<4>(), F.self)
+        case 1: rowSums(rows: i, Block<1>(), Block<8>(), F.self)
         default: break
         }
     }
@@ -297,13 +297,21 @@ public struct SmallProduct {
         }
     }
 
-    /// Rows i ..< i + R of C: tiles of V SIMD8 vectors of columns, then single vectors.
+    /// Rows i ..< i + R of C: tiles of V SIMD8 vectors of columns, then of two (when V > 2), then
+    /// single vectors. R·V is 8 where possible: with fewer independent sums the multiply-adds wait
+    /// for each other's results (a Zen 1 FMA takes 5 cycles and a core starts one per cycle).
     @inlinable @inline(__always)
     func rowSums<let R: Int, let V: Int, F: MultiplyAdd>(rows i: Int, _ rows: Block<R>, _ vectors: Block<V>, _: F.Type) {
         var j = 0
         while j &+ 8 &* V <= n {
             rowSumsTile(rows: i, columns: j, skip: 0, rows, vectors, F.self)
             j &+= 8 &* V
+        }
+        if V > 2 {
+            while j &+ 16 <= n {
+                rowSumsTile(rows: i, columns: j, skip: 0, rows, Block<2>(), F.self)
+                j &+= 16
+            }
         }
         while j < n {
             let block = min(j, n &- 8)

@@ -38,6 +38,8 @@ struct SmallProductTests {
         // Remainders: rows not a multiple of 4, columns not a multiple of 8 or 32, k not a multiple of 8.
         Case(false, false, m: 7, n: 8, k: 5, beta: 1, .rowSums),
         Case(true, true, m: 9, n: 41, k: 13, beta: 0.5, .rowSums, activation: .relu),
+        Case(false, false, m: 5, n: 90, k: 6, bias: true, .rowSums),                   // last row: 64, 16, 8 + 2 columns
+        Case(true, false, m: 6, n: 70, k: 7, beta: 1, .rowSums, activation: .relu),    // last two rows: 32 + 32, 6 columns
         Case(false, true, m: 5, n: 7, k: 37, beta: 1, .dotProducts),           // odd rows; 4 + 3 columns
         Case(false, false, m: 6, n: 2, k: 9, bias: true, .dotProducts, activation: .leakyReLU(alpha: 0.2)),
         Case(false, true, m: 3, n: 5, k: 8, .dotProducts, activation: .relu),              // 4 + 1 columns
