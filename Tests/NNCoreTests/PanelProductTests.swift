@@ -72,6 +72,57 @@ struct PanelProductTests {
         }
     }
 
+    /// Bands of rows that read op(B) packed once (`Job.sharedPacking`, `Gemm.packPanels`) give the
+    /// bits of bands that each pack their own columns: for B as stored and transposed, a partial
+    /// last panel, inner dimensions past the 256-index block, and column blocks packed and read
+    /// in pieces that start on 16-column edges other than the pool's.
+    @Test(arguments: [false, true]) func bandsReadingOneSharedPackingGiveTheSameBits(transposed: Bool) throws {
+        let c = ParallelProductTests.Case(transA: false, transB: transposed, m: 500, n: 270, k: 600, beta: 0, bias: true)
+        let a = ParallelProductTests.random(c.m * c.k, seed: 41), b = ParallelProductTests.random(c.k * c.n, seed: 42)
+        let bias = ParallelProductTests.random(c.n, seed: 43), c0 = [Float](repeating: .nan, count: c.m * c.n)
+        let whole = ParallelProductTests.withProduct(c, a: a, b: b, c0: c0, bias: bias) {
+            #expect($0.computePanels(rows: 0 ..< c.m, cols: 0 ..< c.n))
+        }
+        func differing(_ x: [Float]) -> Int { zip(x, whole).count { $0.bitPattern != $1.bitPattern } }
+        let shared = ParallelProductTests.withProduct(c, a: a, b: b, c0: c0, bias: bias) { product in
+            var product = product
+            #expect(product.hasScratch(product.panelPackCount))
+            for cols in [0 ..< 48, 48 ..< 160, 160 ..< 270] { product.packPanels(cols: cols) }
+            product.panelsPacked = true
+            #expect(product.computePanels(rows: 0 ..< 250, cols: 0 ..< 112))
+            #expect(product.computePanels(rows: 0 ..< 250, cols: 112 ..< 270))
+            #expect(product.computePanels(rows: 250 ..< 500, cols: 0 ..< 270))
+        }
+        #expect(differing(shared) == 0)
+        // Through the pool: 4 bands of rows, packing shared.
+        _ = ParallelProductTests.withProduct(c, a: a, b: b, c0: c0, bias: bias) { product in
+            let job = WorkerPool.shared.plan(product, threads: 2)
+            #expect(job?.sharedPacking()?.chunks == 2)
+            var unpacked = product
+            unpacked.scratch = nil
+            #expect(WorkerPool.shared.plan(unpacked, threads: 2)?.sharedPacking() == nil)
+        }
+        for threads in [2, 3] {
+            let pooled = ParallelProductTests.run(c, a: a, b: b, c0: c0, bias: bias, threads: threads)
+            #expect(differing(pooled) == 0, "\(threads) threads differ from one")
+        }
+    }
+
+    /// Graph nodes give room for op(B) packed once only where a product makes several bands, and
+    /// for the gradients' products only when they are computed.
+    @Test func nodesGiveRoomForSharedPackingOnlyWhereBandsShareIt() {
+        // Net M's first layer predicting batches of 1,024 rows: the forward product's 784 × 256.
+        #expect(Gemm.scratchCount(inner: 784, columns: 256, rows: 1024, inputGradient: false, weightGradient: false) == 784 * 256)
+        // Training batches of 128 rows make one band forward; the weight gradient (784 rows of
+        // C) makes four, packing the batch's 128 × 256 gradient.
+        #expect(Gemm.scratchCount(inner: 784, columns: 256, rows: 128, inputGradient: false, weightGradient: true) == 128 * 256)
+        #expect(Gemm.scratchCount(inner: 784, columns: 256, rows: 128, inputGradient: true, weightGradient: false)
+                == Gemm.scratchCount(inner: 784, columns: 256, rows: 1, inputGradient: true, weightGradient: false))
+        // An input gradient packs Wᵀ: columns × inputs, the inputs padded to 16.
+        #expect(Gemm.scratchCount(inner: 10, columns: 300, rows: 256, inputGradient: true, weightGradient: false)
+                == 300 * 16)
+    }
+
     /// The pool cuts a panel product into bands of rows by blocks of columns, so that a slow
     /// thread holds up a smaller share; products with fewer rows, or another β, stay with OpenBLAS.
     @Test func poolCutsPanelProductsIntoBandsAndColumnBlocks() throws {

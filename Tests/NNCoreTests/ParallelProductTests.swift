@@ -77,7 +77,7 @@ import Testing
     /// before it is written shows; returns C afterwards.
     static func withProduct(_ c: Case, a: [Float], b: [Float], c0: [Float], bias: [Float], _ body: (Gemm) -> Void) -> [Float] {
         var out = c0
-        let scratchCount = Gemm.scratchCount(inner: c.k, columns: c.n)
+        let scratchCount = Gemm.scratchCount(inner: c.k, columns: c.n, rows: c.m, inputGradient: false, weightGradient: false)
         var scratch = [Float](repeating: .nan, count: max(1, scratchCount))
         a.withUnsafeBufferPointer { ap in
             b.withUnsafeBufferPointer { bp in
@@ -100,7 +100,8 @@ import Testing
     /// One-row products with an untransposed B are cut along k (when the node has scratch).
     @Test func oneRowProductsAreCutAlongTheInnerDimension() throws {
         let x = Self.random(784, seed: 1), w = Self.random(784 * 256, seed: 2)
-        var y = [Float](repeating: 0, count: 256), scratch = [Float](repeating: 0, count: Gemm.scratchCount(inner: 784, columns: 256))
+        let scratchCount = Gemm.scratchCount(inner: 784, columns: 256, rows: 1, inputGradient: false, weightGradient: false)
+        var y = [Float](repeating: 0, count: 256), scratch = [Float](repeating: 0, count: scratchCount)
         try x.withUnsafeBufferPointer { xp in
             try w.withUnsafeBufferPointer { wp in
                 try y.withUnsafeMutableBufferPointer { yp in

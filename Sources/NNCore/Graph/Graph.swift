@@ -292,7 +292,9 @@ public final class Graph {
         switch r.op {
         case .dropout: return r.rows * r.cols                       // the mask, (rows, cols)
         case .matmul, .affine:                                      // product scratch (see Gemm.scratch)
-            return Gemm.scratchCount(inner: records[r.a].cols, columns: r.cols)
+            return Gemm.scratchCount(inner: records[r.a].cols, columns: r.cols, rows: r.rows,
+                                     inputGradient: records[r.a].requiresGradient,
+                                     weightGradient: records[r.b].requiresGradient)
         case .softmaxCrossEntropy: return records[r.a].rows * records[r.a].cols  // probabilities
         default: return 0
         }

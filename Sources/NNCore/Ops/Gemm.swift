@@ -22,8 +22,11 @@ struct Gemm {
     var bias: UnsafePointer<Float>? = nil
     /// Working memory the graph node provides (`scratchCount`): partial sums of a one-row product
     /// cut along its inner dimension ((maxInnerBlocks − 1) × n floats; without them it is cut by
-    /// columns), or a transposed copy of op(B) for the small-product loops (k × n floats).
+    /// columns), a transposed copy of op(B) for the small-product loops (k × n floats), or op(B)
+    /// packed for the panel loops, shared by a panel product's bands of rows (`panelPackCount`).
     var scratch: UnsafeMutableBufferPointer<Float>? = nil
+    /// Whether `scratch` holds op(B) packed (`packPanels`), which the panel loops then read.
+    var panelsPacked = false
     /// An activation applied to each finished block of C, in place, while it is in cache.
     var epilogue: Activation? = nil
     /// An activation's derivative that each finished block of C is multiplied by (β = 0 and no
@@ -33,14 +36,20 @@ struct Gemm {
 
     /// The most inner blocks a one-row product is cut into (the scratch a node provides).
     static let maxInnerBlocks = 8
+    /// One-row products with more columns than this are cut by columns, not along k.
+    static let innerCutMaxColumns = 4096
     /// Scratch floats a graph node provides for its products with `k` inputs and `n` outputs (a
-    /// backward product with k and n swapped needs the same): room for a one-row product's inner
-    /// blocks (none for very wide outputs, which are cut by columns) and for a transposed copy of
-    /// a small weight matrix.
-    static func scratchCount(inner k: Int, columns n: Int) -> Int {
-        let innerBlocks = n <= 4096 ? (maxInnerBlocks - 1) * n : 0
+    /// backward product with k and n swapped needs the same) on batches of up to `rows` rows:
+    /// room for a one-row product's inner blocks (none for very wide outputs, which are cut by
+    /// columns), for a transposed copy of a small weight matrix, and for op(B) packed once for
+    /// the bands of a large panel product (`panelScratchCount`; the input and weight gradients'
+    /// products only when they are computed).
+    static func scratchCount(inner k: Int, columns n: Int, rows: Int, inputGradient: Bool, weightGradient: Bool) -> Int {
+        let innerBlocks = n <= innerCutMaxColumns ? (maxInnerBlocks - 1) * n : 0
         let (weights, overflow) = k.multipliedReportingOverflow(by: n)
-        return max(innerBlocks, !overflow && weights <= packLimit ? weights : 0)
+        let panels = panelScratchCount(rows: rows, inner: k, columns: n, inputGradient: inputGradient,
+                                       weightGradient: weightGradient)
+        return max(innerBlocks, !overflow && weights <= packLimit ? weights : 0, panels)
     }
 
     /// Whether `scratch` holds at least `count` floats.

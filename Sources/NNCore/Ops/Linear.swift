@@ -7,7 +7,8 @@ import NNKernels
 /// when large).
 enum MatMul {
     /// a (m, k), b (k, n) → c (m, n). `scratch` (see `Gemm.scratch`, `Gemm.scratchCount`) lets a
-    /// one-row product be split along k and a small product copy b transposed.
+    /// one-row product be split along k, a small product copy b transposed, and the bands of a
+    /// large panel product share one packing of b.
     static func forward(a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, m: Int, k: Int, n: Int,
                         scratch: UnsafeMutableBufferPointer<Float>? = nil) {
         Gemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: c, ldc: n, scratch: scratch).perform()
@@ -26,7 +27,8 @@ enum MatMul {
                  scratch: scratch, derivative: accumulateA ? nil : derivativeOfA).perform()
         }
         if let db {
-            Gemm(transA: true, m: k, n: n, k: m, beta: accumulateB ? 1 : 0, a: a, lda: k, b: dc, ldb: n, c: db, ldc: n).perform()
+            Gemm(transA: true, m: k, n: n, k: m, beta: accumulateB ? 1 : 0, a: a, lda: k, b: dc, ldb: n, c: db, ldc: n,
+                 scratch: scratch).perform()
         }
     }
 }

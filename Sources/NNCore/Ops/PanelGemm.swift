@@ -6,10 +6,12 @@
 // products stay with OpenBLAS: compiled for baseline x86-64, the loops' register tile does not
 // fit.
 //
-// The pool cuts such a product into blocks of columns and bands of rows (`WorkerPool.plan`); each
-// thread packs op(B)'s columns of its block into a buffer of its own (`PanelBuffer`). Every element of C is
-// summed in the same order whichever block computes it, so results do not depend on the number
-// of threads.
+// The pool cuts such a product into blocks of columns and bands of rows (`WorkerPool.plan`). With
+// one band, each thread packs op(B)'s columns of its block into a buffer of its own
+// (`PanelBuffer`); with several, the threads first pack all of op(B) into the graph node's scratch,
+// block of columns by block, and every band reads those panels (`WorkerPool.perform`), instead of
+// each band packing its columns again. Every element of C is summed in the same order whichever
+// block computes it, so results do not depend on the number of threads.
 
 import CPUFeatures
 import NNKernels
@@ -38,13 +40,8 @@ extension Gemm {
     func computePanels(rows: Range<Int>, cols: Range<Int>) -> Bool {
         guard let pack = PanelBuffer.forCurrentThread() else { return false }
         let inRegisters = epilogue.flatMap(ActivationKernel.registerActivation)
-        let first = rows.lowerBound
-        var derivativeOfBlock = derivative
-        derivativeOfBlock?.output += first &* (derivative?.ld ?? 0)
-        let block = PanelProduct(transA: transA, transB: transB, m: rows.count, n: n, k: k,
-                                 a: a + (transA ? first : first &* lda), lda: lda, b: b, ldb: ldb,
-                                 c: c + first &* ldc, ldc: ldc, bias: bias, accumulate: beta == 1,
-                                 activation: inRegisters, derivative: derivativeOfBlock)
+        var block = panelProduct(rows: rows, activation: inRegisters)
+        if panelsPacked { block.packed = UnsafePointer(scratch!.baseAddress!) }
         AVX2Kernels.compute(block, columns: cols, pack: pack)
         // An activation that is not applied in registers is a pass over the block.
         var rest = self
@@ -52,6 +49,48 @@ extension Gemm {
         rest.derivative = nil
         rest.finishBlock(rows: rows, cols: cols)
         return true
+    }
+
+    /// Floats of scratch that op(B) packed whole takes (`packPanels`).
+    var panelPackCount: Int { panelProduct(rows: 0 ..< m, activation: nil).packedFloats }
+
+    /// Packs op(B)'s columns `cols` (starting at a multiple of 16) into `scratch`, where
+    /// `computePanels` reads them once `panelsPacked` is set. `scratch` must hold
+    /// `panelPackCount` floats.
+    func packPanels(cols: Range<Int>) {
+        panelProduct(rows: 0 ..< m, activation: nil).packAllPanels(columns: cols, into: scratch!.baseAddress!)
+    }
+
+    /// The rows `rows` of this product as a `PanelProduct`.
+    private func panelProduct(rows: Range<Int>, activation: SmallProduct.RegisterActivation?) -> PanelProduct {
+        let first = rows.lowerBound
+        var derivativeOfBlock = derivative
+        derivativeOfBlock?.output += first &* (derivative?.ld ?? 0)
+        return PanelProduct(transA: transA, transB: transB, m: rows.count, n: n, k: k,
+                            a: a + (transA ? first : first &* lda), lda: lda, b: b, ldb: ldb,
+                            c: c + first &* ldc, ldc: ldc, bias: bias, accumulate: beta == 1,
+                            activation: activation, derivative: derivativeOfBlock)
+    }
+
+    /// Scratch floats for panel products that `WorkerPool.plan` cuts into several bands of rows
+    /// (`WorkerPool.sharesPanels`), where the bands share one packing of op(B), for a graph node's
+    /// forward product (`rows` × `inner` by `inner` × `columns`), its input gradient (`rows` ×
+    /// `columns` by `columns` × `inner`, when `inputGradient`) and its weight gradient (`inner`
+    /// × `rows` by `rows` × `columns`, when `weightGradient`); 0 on machines without the panel
+    /// loops or when the count overflows.
+    static func panelScratchCount(rows: Int, inner: Int, columns: Int, inputGradient: Bool, weightGradient: Bool) -> Int {
+        guard kernelsUseAVX2 else { return 0 }
+        func padded(_ k: Int, _ n: Int) -> Int {
+            let (count, overflow) = k.multipliedReportingOverflow(by: (n &+ 15) & ~15)
+            return overflow || n > Int.max - 15 ? 0 : count
+        }
+        var count = 0
+        if WorkerPool.sharesPanels(rows: rows) {
+            count = padded(inner, columns)
+            if inputGradient { count = max(count, padded(columns, inner)) }
+        }
+        if weightGradient && WorkerPool.sharesPanels(rows: inner) { count = max(count, padded(rows, columns)) }
+        return count
     }
 }
 

@@ -93,6 +93,9 @@ final class WorkerPool: @unchecked Sendable {
             /// Blocks of `rows` rows by `chunkSize` columns, `columnBlocks` to a band of rows,
             /// numbered along the band first.
             case tiles(rows: Int, columnBlocks: Int)
+            /// Blocks of columns of op(B), packed into the product's scratch for the panel loops
+            /// (`Gemm.packPanels`): the phase before a `.tiles` job whose bands share them.
+            case packing
         }
         var product: Gemm
         var cut: Cut
@@ -100,6 +103,15 @@ final class WorkerPool: @unchecked Sendable {
         var chunks: Int
         /// Workers with an index at or above this sit the job out.
         var workers: Int
+
+        /// For a panel product cut into several bands of rows whose node gave room for op(B)
+        /// packed whole: the job that packs it, one chunk per block of columns, after which
+        /// every band reads those panels instead of packing its columns again. nil otherwise.
+        func sharedPacking() -> Job? {
+            guard case .tiles(_, let columnBlocks) = cut, chunks > columnBlocks,
+                  product.hasScratch(product.panelPackCount) else { return nil }
+            return Job(product: product, cut: .packing, chunkSize: chunkSize, chunks: columnBlocks, workers: workers)
+        }
 
         /// Computes the job on the calling thread, block by block, so that the results equal
         /// those of the split (see the type's note on rounding).
@@ -120,6 +132,8 @@ final class WorkerPool: @unchecked Sendable {
                 let column = block &* chunkSize, row = band &* rows
                 product.computeBlock(rows: row ..< min(row &+ rows, product.m),
                                      cols: column ..< min(column &+ chunkSize, product.n))
+            case .packing:
+                product.packPanels(cols: start ..< min(start &+ chunkSize, product.n))
             case .inner:
                 let inner = start ..< min(start &+ chunkSize, product.k)
                 if chunk == 0 {
@@ -162,11 +176,17 @@ final class WorkerPool: @unchecked Sendable {
     static let rowThreshold = 1 << 15
     /// A panel product (`Gemm.usesPanels`) is also cut into up to this many bands of rows, of at
     /// least `panelBandRows` rows, so that threads claim several smaller blocks and a worker on a
-    /// slow core holds up less. Each block packs its columns' weights again, about 1 % of the work
-    /// on net M; with 4 bands, batches of 1,024 rows of net M ran faster than with 1 (or equal) in
-    /// each of six interleaved pairs on a noisy 2-core Zen VM (medians 93k against 78k samples/s).
+    /// slow core holds up less. With 4 bands, batches of 1,024 rows of net M ran faster than with
+    /// 1 (or equal) in each of six interleaved pairs on a noisy 2-core Zen VM (medians 93k against
+    /// 78k samples/s). The bands share one packing of op(B) when the graph node has room for it
+    /// (`Job.sharedPacking`); packing it again per band was 4.8 % of two-thread batch inference
+    /// and 7 % of L's training.
     static let panelBands = 4
     static let panelBandRows = 96
+
+    /// Whether `plan` cuts a panel product with `m` rows into more than one band of rows (when
+    /// it splits the product at all).
+    static func sharesPanels(rows m: Int) -> Bool { m / panelBandRows > 1 }
     /// Chunk edges fall on multiples of this (OpenBLAS's register tiles are 4–16 wide).
     static let chunkAlignment = 16
 
@@ -178,7 +198,7 @@ final class WorkerPool: @unchecked Sendable {
         let threshold = product.m == 1 ? WorkerPool.rowThreshold : WorkerPool.parallelThreshold
         guard threads > 1, multiplyAdds >= Double(threshold) else { return nil }
         let cut: Job.Cut, extent: Int
-        if product.m == 1, !product.transB, threads <= Gemm.maxInnerBlocks,
+        if product.m == 1, !product.transB, threads <= Gemm.maxInnerBlocks, product.n <= Gemm.innerCutMaxColumns,
            product.hasScratch((Gemm.maxInnerBlocks - 1) * product.n) {
             // y = x·W with W (k, n) row-major: inner blocks read contiguous rows of W (column
             // blocks would read strided pieces of every row).
@@ -214,7 +234,7 @@ final class WorkerPool: @unchecked Sendable {
 
     /// Computes `product`, split over the pool's threads when it is large enough.
     func perform(_ product: Gemm) {
-        guard let job = plan(product, threads: threadCount) else {
+        guard var job = plan(product, threads: threadCount) else {
             product.computeBlock(rows: 0 ..< product.m, cols: 0 ..< product.n)
             return
         }
@@ -224,6 +244,19 @@ final class WorkerPool: @unchecked Sendable {
             job.runAlone()
             return
         }
+        var waited = 0
+        if let packing = job.sharedPacking() {
+            waited = share(packing)
+            job.product.panelsPacked = true
+        }
+        waited &+= share(job)
+        noteWait(waited, afterOwnWork: WorkerPool.nanoseconds() &- start &- waited)
+        busy.store(false, ordering: .releasing)
+    }
+
+    /// Runs `job` on the caller and the workers (the caller holds `busy`) and returns how long,
+    /// in nanoseconds, the caller waited for the workers' blocks after its own.
+    private func share(_ job: Job) -> Int {
         let g = post(job)
         work(job, generation: g)
         let ownDone = WorkerPool.nanoseconds()
@@ -237,8 +270,7 @@ final class WorkerPool: @unchecked Sendable {
             if spins & 15 == 0 { sched_yield() }
         }
         job.finish()
-        noteWait(WorkerPool.nanoseconds() &- ownDone, afterOwnWork: ownDone &- start)
-        busy.store(false, ordering: .releasing)
+        return WorkerPool.nanoseconds() &- ownDone
     }
 
     // Back-off when the workers are slow to finish (the caller owns these while `busy`).
