@@ -341,22 +341,23 @@ public final class Graph {
         for j in 0 ..< records.count { done[j] = false }
         seed.update(repeating: 1, count: activeCount(node.id))
         done[node.id] = true
+        // An activation whose consumer's backward wrote its input's gradient (`planActivationFusion`).
+        func bypassed(_ id: Int) -> Bool {
+            let byConsumer = records[id].inputGradientByConsumer
+            return byConsumer >= 0 && reach[byConsumer]
+        }
         i = node.id
         while i >= 0 {
-            // An activation whose input gradient its consumer's backward wrote is skipped.
-            let byConsumer = records[i].inputGradientByConsumer
-            if reach[i] && records[i].requiresGradient && !records[i].op.isLeaf && !(byConsumer >= 0 && reach[byConsumer]) {
+            if reach[i] && records[i].requiresGradient && !records[i].op.isLeaf && !bypassed(i) {
                 _ = accumulatingGradient(i)  // a node no consumer wrote to passes on zeros
                 backwardNode(i)
             }
             i -= 1
         }
-        // Gradients nothing wrote read as zeros, except those of activations whose consumer
-        // wrote their input's gradient instead: only model graphs fuse so, and nothing reads
-        // their intermediate gradients (a 300 × 100 spiral layer's was 4 % of a training step).
-        for j in 0 ..< records.count where !done[j] {
-            let byConsumer = records[j].inputGradientByConsumer
-            if byConsumer >= 0 && reach[byConsumer] { continue }
+        // Gradients nothing wrote read as zeros, except bypassed activations': only model graphs
+        // fuse so, and nothing reads their intermediate gradients (a 300 × 100 spiral layer's
+        // zeroing was 4 % of a training step).
+        for j in 0 ..< records.count where !done[j] && !bypassed(j) {
             if let g = records[j].gradient { g.update(repeating: 0, count: activeCount(j)) }
         }
     }
