@@ -260,6 +260,7 @@ def interleaved(systems: list[str], workload: str, spec: dict, data: Path, env: 
                 continue
             extra = (extra_for or {}).get(system)
             result = run_one(system, workload, spec, data, env, extra)
+            result["round"] = r + 1
             results[system].append(result)
             brief = result.get("error") or ", ".join(
                 f"{k}={result[k]:.4g}" for k in ("steps_per_s", "samples_per_s", "latency_median_us",
@@ -277,6 +278,24 @@ def summary(values: list[float]) -> dict | None:
 
 def metric(results: list[dict], key: str) -> dict | None:
     return summary([r.get(key) for r in results if "error" not in r and r.get(key) is not None])
+
+
+def per_round(base: list[dict], runs: list[dict], key: str, base_over_system: bool = True) -> dict | None:
+    """The ratio nncore C ÷ system (or system ÷ nncore C) within each round both completed, summarised.
+
+    The host's speed drifts over minutes (one system's rate varied 1.5× between rounds of one run),
+    and medians taken over different rounds carry that drift into their ratio; a ratio within a
+    round compares two runs made minutes apart at most. Results of earlier reports without round
+    numbers pair by position."""
+    def by_round(results: list[dict]) -> dict:
+        good = [r for r in results if "error" not in r and r.get(key)]
+        return {r.get("round", i + 1): r[key] for i, r in enumerate(good)}
+    a, b = by_round(base), by_round(runs)
+    return summary([a[r] / b[r] if base_over_system else b[r] / a[r] for r in a if r in b])
+
+
+def ratio_cell(m: dict | None) -> str:
+    return f"{m['median']:.2f}× ({m['min']:.2f}–{m['max']:.2f}, {m['n']} rounds)" if m else "—"
 
 
 # ---- facts about the machine and the libraries --------------------------------------------------------
@@ -481,8 +500,9 @@ def cell(m: dict | None, digits: int = 3) -> tuple[str, str]:
 def train_table(block: dict, key: str, unit: str, memory: bool) -> list[str]:
     results = block["results"]
     base = metric(results.get("nncore_c", []), key)
-    head = f"| system | {unit} (median) | min–max | nncore C ÷ system | final accuracy | loss |"
-    line = "|---|---:|---:|---:|---:|---:|"
+    head = (f"| system | {unit} (median) | min–max | nncore C ÷ system (ratio of medians) | nncore C ÷ system "
+            f"within a round: median (min–max) | final accuracy | loss |")
+    line = "|---|---:|---:|---:|---:|---:|---:|"
     if memory:
         head += " peak RSS MiB | peak − RSS after data MiB |"
         line += "---:|---:|"
@@ -493,7 +513,8 @@ def train_table(block: dict, key: str, unit: str, memory: bool) -> list[str]:
         median, spread = cell(m)
         ratio = f"{base['median'] / m['median']:.2f}×" if m and base else "—"
         acc, loss = metric(runs, "accuracy"), metric(runs, "loss")
-        row = f"| {LABELS[system]} | {median} | {spread} | {ratio} | {fmt(acc and acc['median'], 4)} | " \
+        paired = ratio_cell(per_round(results.get("nncore_c", []), runs, key)) if system != "nncore_c" else "—"
+        row = f"| {LABELS[system]} | {median} | {spread} | {ratio} | {paired} | {fmt(acc and acc['median'], 4)} | " \
               f"{fmt(loss and loss['median'], 4)} |"
         if memory:
             peak = metric(runs, "peak_rss_kb")
@@ -562,8 +583,9 @@ def report(all_results: dict) -> str:
             base_thr = metric(res.get("nncore_c", []), "batch_samples_per_s")
             lines += ["### Inference on net M (784-256-128-10)", "",
                       "| system | batch-1 latency µs (median of per-run medians) | min–max | mean µs | system ÷ nncore C "
-                      "| batch-1024 samples/s | min–max | nncore C ÷ system | max abs error vs float64 |",
-                      "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                      "| batch-1024 samples/s | min–max | nncore C ÷ system | nncore C ÷ system within a round: "
+                      "median (min–max) | max abs error vs float64 |",
+                      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
             for system, runs in res.items():
                 lat, thr, mean = metric(runs, "latency_median_us"), metric(runs, "batch_samples_per_s"), \
                     metric(runs, "latency_mean_us")
@@ -577,16 +599,18 @@ def report(all_results: dict) -> str:
                 if system == "nncore_py":
                     w = metric(runs, "latency_median_us_with_out")
                     extra = f" (with `out=`: {fmt(w and w['median'])})"
+                paired = ratio_cell(per_round(res.get("nncore_c", []), runs, "batch_samples_per_s")) \
+                    if system != "nncore_c" else "—"
                 lines.append(f"| {LABELS[system]} | {l1}{extra} | {l2} | {fmt(mean and mean['median'])} | {r1} | {t1} | "
-                             f"{t2} | {r2} | {'—' if err is None else f'{err:.2e}'} |" +
+                             f"{t2} | {r2} | {paired} | {'—' if err is None else f'{err:.2e}'} |" +
                              (f" error: {errors[0][:150]}".replace("|", "/") if errors else ""))
             lines.append("")
         if "limit" in v:
             lines += ["### The sgemm-bound limit (one epoch = Σ cblas_sgemm times of every step's products)", "",
                       "| workload | sgemm time per step µs | limit s/epoch | limit samples/s | nncore C samples/s | "
                       "nncore C share of the limit | one-thread Σ sgemm ÷ 2, samples/s | nncore C share of it | "
-                      "nncore Python samples/s | Python ÷ C |",
-                      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                      "nncore Python samples/s | Python ÷ C | Python ÷ C within a round: median (min–max) |",
+                      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
             for name, runs in v["limit"].items():
                 lim = metric(runs, "samples_per_s")
                 one = metric(v.get("limit_one_thread", {}).get(name, []), "samples_per_s")
@@ -598,9 +622,12 @@ def report(all_results: dict) -> str:
                 pyc = f"{100 * py['median'] / c['median']:.0f} %" if c and py else "—"
                 epoch = metric(runs, "epoch_seconds")
                 ideal_share = f"{100 * c['median'] / ideal:.0f} %" if c and ideal else "—"
+                trained = v.get(name, {}).get("results", {})
+                pyc_paired = ratio_cell(per_round(trained.get("nncore_c", []), trained.get("nncore_py", []),
+                                                  "samples_per_s", base_over_system=False))
                 lines.append(f"| {name} | {fmt(step and step['median'])} | {fmt(epoch and epoch['median'])} | "
                              f"{fmt(lim and lim['median'])} | {fmt(c and c['median'])} | {share} | "
-                             f"{fmt(ideal)} | {ideal_share} | {fmt(py and py['median'])} | {pyc} |")
+                             f"{fmt(ideal)} | {ideal_share} | {fmt(py and py['median'])} | {pyc} | {pyc_paired} |")
             lines.append("")
             for name, runs in v["limit"].items():
                 good = [r for r in runs if "products" in r]
