@@ -281,7 +281,8 @@ def metric(results: list[dict], key: str) -> dict | None:
 
 
 def per_round(base: list[dict], runs: list[dict], key: str, base_over_system: bool = True) -> dict | None:
-    """The ratio nncore C ÷ system (or system ÷ nncore C) within each round both completed, summarised.
+    """The ratio base ÷ other (or other ÷ base) within each round both completed, summarised: base is
+    nncore C, or the sgemm limit for nncore's share of it.
 
     The host's speed drifts over minutes (one system's rate varied 1.5× between rounds of one run),
     and medians taken over different rounds carry that drift into their ratio; a ratio within a
@@ -424,21 +425,27 @@ def run_variant(variant: str, specs: dict, data: Path, only: set[str]) -> dict:
         out["limit"] = {}
         for name in ("M", "L"):
             spec = specs[name]
-            runs, single = [], []
-            for _ in range(max(1, min(RUNS, 3))):
+            runs, single, beside = [], [], []
+            for r in range(max(1, min(RUNS, 3))):
                 # The limit as the issue defines it (OpenBLAS's own threads), and the products on one
                 # thread: half of that time is what perfect two-thread scaling of OpenBLAS's kernels
-                # would give, a stricter bound once nncore threads the products itself.
+                # would give, a stricter bound once nncore threads the products itself. Then nncore C
+                # trains once in the same round, so that its share of the limit compares runs made
+                # seconds apart (the workload's own block ran minutes earlier).
                 for threads, into in ((THREADS, runs), (1, single)):
                     done = subprocess.run(taskset() + [str(BIN / "sgemm_limit"), "--sizes", ",".join(map(str, spec["sizes"])),
                                           "--rows", str(spec["rows"]), "--batch", str(spec["train"]["batch"]),
                                           "--threads", str(threads), "--seconds", "0.05" if QUICK else "0.3"],
                                           env=env, capture_output=True, text=True)
                     into.append(json.loads(done.stdout) if done.returncode == 0 else {"error": done.stderr[-300:]})
+                    into[-1]["round"] = r + 1
+                beside.append({**run_one("nncore_c", "train", spec, data, env), "round": r + 1})
             out["limit"][name] = runs
             out.setdefault("limit_one_thread", {})[name] = single
+            out.setdefault("limit_nncore_c", {})[name] = beside
             log(f"  limit {name}: " + ", ".join(f"{r.get('samples_per_s', 0):.0f}/s" for r in runs) +
-                "; one thread: " + ", ".join(f"{r.get('samples_per_s', 0):.0f}/s" for r in single))
+                "; one thread: " + ", ".join(f"{r.get('samples_per_s', 0):.0f}/s" for r in single) +
+                "; nncore C beside them: " + ", ".join(f"{r.get('samples_per_s', 0):.0f}/s" for r in beside))
 
     if "threads" in only:
         out["threads"] = {}
@@ -609,8 +616,9 @@ def report(all_results: dict) -> str:
             lines += ["### The sgemm-bound limit (one epoch = Σ cblas_sgemm times of every step's products)", "",
                       "| workload | sgemm time per step µs | limit s/epoch | limit samples/s | nncore C samples/s | "
                       "nncore C share of the limit | one-thread Σ sgemm ÷ 2, samples/s | nncore C share of it | "
-                      "nncore Python samples/s | Python ÷ C | Python ÷ C within a round: median (min–max) |",
-                      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                      "nncore Python samples/s | Python ÷ C | Python ÷ C within a round: median (min–max) | "
+                      "nncore C in the limit's rounds, samples/s | its share of the limit within a round: median (min–max) |",
+                      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
             for name, runs in v["limit"].items():
                 lim = metric(runs, "samples_per_s")
                 one = metric(v.get("limit_one_thread", {}).get(name, []), "samples_per_s")
@@ -622,12 +630,18 @@ def report(all_results: dict) -> str:
                 pyc = f"{100 * py['median'] / c['median']:.0f} %" if c and py else "—"
                 epoch = metric(runs, "epoch_seconds")
                 ideal_share = f"{100 * c['median'] / ideal:.0f} %" if c and ideal else "—"
+                beside_runs = v.get("limit_nncore_c", {}).get(name, [])
+                beside = metric(beside_runs, "samples_per_s")
+                paired_share = per_round(runs, beside_runs, "samples_per_s", base_over_system=False)
+                share_paired = (f"{100 * paired_share['median']:.0f} % ({100 * paired_share['min']:.0f}–"
+                                f"{100 * paired_share['max']:.0f} %, {paired_share['n']} rounds)") if paired_share else "—"
                 trained = v.get(name, {}).get("results", {})
                 pyc_paired = ratio_cell(per_round(trained.get("nncore_c", []), trained.get("nncore_py", []),
                                                   "samples_per_s", base_over_system=False))
                 lines.append(f"| {name} | {fmt(step and step['median'])} | {fmt(epoch and epoch['median'])} | "
                              f"{fmt(lim and lim['median'])} | {fmt(c and c['median'])} | {share} | "
-                             f"{fmt(ideal)} | {ideal_share} | {fmt(py and py['median'])} | {pyc} | {pyc_paired} |")
+                             f"{fmt(ideal)} | {ideal_share} | {fmt(py and py['median'])} | {pyc} | {pyc_paired} | "
+                             f"{fmt(beside and beside['median'])} | {share_paired} |")
             lines.append("")
             for name, runs in v["limit"].items():
                 good = [r for r in runs if "products" in r]
