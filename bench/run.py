@@ -289,8 +289,8 @@ def per_round(base: list[dict], runs: list[dict], key: str, base_over_system: bo
     round compares two runs made minutes apart at most. Results of earlier reports without round
     numbers pair by position."""
     def by_round(results: list[dict]) -> dict:
-        good = [r for r in results if "error" not in r and r.get(key)]
-        return {r.get("round", i + 1): r[key] for i, r in enumerate(good)}
+        # Positions count every run, failed ones too, so that a failure does not shift the pairs.
+        return {r.get("round", i + 1): r[key] for i, r in enumerate(results) if "error" not in r and r.get(key)}
     a, b = by_round(base), by_round(runs)
     return summary([a[r] / b[r] if base_over_system else b[r] / a[r] for r in a if r in b])
 
