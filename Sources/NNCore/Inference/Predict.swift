@@ -103,13 +103,15 @@ extension Model {
             throw NNError(.bufferTooSmall, "\(rows) rows of \(width) outputs need room for \(needed) values, the buffer holds \(output.count)")
         }
         guard rows > 0 else { return }
-        if rows > batchCapacity(limit: Model.inferenceBatch) { try Model.requireFinite(inputs, count: given, cols: inputWidth) }
+        let checked = rows > batchCapacity(limit: Model.inferenceBatch)
+        if checked { try Model.requireFinite(inputs, count: given, cols: inputWidth) }
         try withInferenceGraph(rows: rows) { mg in
             var first = 0
             while first < rows {
                 let n = min(mg.graph.batchCapacity, rows - first)
                 try mg.forward(inputs: inputs.baseAddress!, first: first, count: n, cols: inputWidth,
-                               standardization: storage.standardization)
+                               standardization: storage.standardization, revision: storage.revision,
+                               inputsChecked: checked)
                 let y = mg.graph.valuePointer(mg.output.id)
                 let destination = output.baseAddress! + first &* width
                 switch kind {
@@ -145,13 +147,15 @@ extension Model {
             throw NNError.shapeMismatch("\(rows) rows of \(inputWidth) inputs need \(given) values, got \(inputs.count)")
         }
         guard rows > 0 else { return }
-        if rows > batchCapacity(limit: Model.inferenceBatch) { try Model.requireFinite(inputs, count: given, cols: inputWidth) }
+        let checked = rows > batchCapacity(limit: Model.inferenceBatch)
+        if checked { try Model.requireFinite(inputs, count: given, cols: inputWidth) }
         try withInferenceGraph(rows: rows) { mg in
             var first = 0
             while first < rows {
                 let n = min(mg.graph.batchCapacity, rows - first)
                 try mg.forward(inputs: inputs.baseAddress!, first: first, count: n, cols: inputWidth,
-                               standardization: storage.standardization)
+                               standardization: storage.standardization, revision: storage.revision,
+                               inputsChecked: checked)
                 let y = mg.graph.valuePointer(mg.output.id)
                 for r in 0 ..< n {
                     let row = y + r &* width

@@ -301,9 +301,11 @@ public struct Model: @unchecked Sendable {
         }
     }
 
-    /// Copies the storage before a change if another `Model` value shares it.
+    /// Copies the storage before a change if another `Model` value shares it, and moves its
+    /// revision on. Every mutating method calls this before it changes anything.
     mutating func makeUnique() {
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        storage.revision &+= 1
     }
 }
 
@@ -357,6 +359,11 @@ extension Model {
         /// Graphs bound to this storage's parameter memory (never copied with the storage).
         var trainingGraph: ModelGraph?
         let inferenceGraphs = Mutex(InferenceGraphPool())
+        /// Moves on with every mutating access (`makeUnique`), before the change. Mutations
+        /// have the model to themselves (Swift's exclusivity, the C ABI's busy flag), so a
+        /// prediction that sees the revision it saw last time sees the same parameters: inference
+        /// graphs keep the weights packed for the panel loops until it changes.
+        var revision: UInt64 = 0
 
         var parameterCount: Int { parameters.count }
 

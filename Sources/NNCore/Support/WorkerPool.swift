@@ -37,6 +37,9 @@ import Musl
 /// along its inner dimension sums in another order. So different thread counts may give
 /// different last bits.
 ///
+/// Besides products, the pool runs other work made of independent numbered parts
+/// (`perform(parts:of:)`): batch inference runs each band of rows through every layer as one part.
+///
 /// Thread safety: every method may be called from any thread.
 final class WorkerPool: @unchecked Sendable {
     /// The process-wide pool, created on first use. Creating it sets OpenBLAS to one thread.
@@ -73,7 +76,7 @@ final class WorkerPool: @unchecked Sendable {
     // Guarded by `mutex`.
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let wake: UnsafeMutablePointer<pthread_cond_t>
-    private var job: Job? = nil
+    private var job: Posted? = nil
     private var generation = 0
     private var sleepers = 0
     private var startedWorkers = 0
@@ -152,6 +155,37 @@ final class WorkerPool: @unchecked Sendable {
                 Accumulate.add(product.scratch!.baseAddress! + (chunk &- 1) &* product.n, into: product.c, count: product.n)
             }
             product.finishBlock(rows: 0 ..< 1, cols: 0 ..< product.n)
+        }
+    }
+
+    /// What the caller hands to the workers: a product's blocks, or a task's parts.
+    enum Posted {
+        case product(Job)
+        case task(any PoolTask, parts: Int, workers: Int)
+
+        var chunks: Int {
+            switch self {
+            case .product(let job): return job.chunks
+            case .task(_, let parts, _): return parts
+            }
+        }
+
+        var workers: Int {
+            switch self {
+            case .product(let job): return job.workers
+            case .task(_, _, let workers): return workers
+            }
+        }
+
+        func run(chunk: Int) {
+            switch self {
+            case .product(let job): job.run(chunk: chunk)
+            case .task(let task, _, _): task.run(part: chunk)
+            }
+        }
+
+        func finish() {
+            if case .product(let job) = self { job.finish() }
         }
     }
 
@@ -246,17 +280,44 @@ final class WorkerPool: @unchecked Sendable {
         }
         var waited = 0
         if let packing = job.sharedPacking() {
-            waited = share(packing)
+            waited = share(.product(packing))
             job.product.panelsPacked = true
         }
-        waited &+= share(job)
+        waited &+= share(.product(job))
+        noteWait(waited, afterOwnWork: WorkerPool.nanoseconds() &- start &- waited)
+        busy.store(false, ordering: .releasing)
+    }
+
+    /// Runs `task`'s parts 0 ..< `parts`, each exactly once, on the caller and the workers, and
+    /// returns when all are done. Parts are claimed one at a time in order, so a worker that lost
+    /// its core holds up at most one part; on one thread, with the pool busy with another
+    /// caller's work or during the back-off (`noteWait`), the caller runs them all in order.
+    /// `task.run(part:)` must not use the pool itself (its products run on the thread that runs
+    /// the part: `Gemm.computeBlock`).
+    func perform(parts: Int, of task: any PoolTask) {
+        let threads = threadCount
+        guard parts > 1, threads > 1 else {
+            for part in 0 ..< parts { task.run(part: part) }
+            return
+        }
+        let start = WorkerPool.nanoseconds()
+        guard start >= serialUntil.load(ordering: .relaxed),
+              busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            for part in 0 ..< parts { task.run(part: part) }
+            return
+        }
+        let waited = share(.task(task, parts: parts, workers: min(threads, parts) - 1))
+        // The posted task is a reference: do not keep it (and what it holds) alive until the next job.
+        pthread_mutex_lock(mutex)
+        job = nil
+        pthread_mutex_unlock(mutex)
         noteWait(waited, afterOwnWork: WorkerPool.nanoseconds() &- start &- waited)
         busy.store(false, ordering: .releasing)
     }
 
     /// Runs `job` on the caller and the workers (the caller holds `busy`) and returns how long,
     /// in nanoseconds, the caller waited for the workers' blocks after its own.
-    private func share(_ job: Job) -> Int {
+    private func share(_ job: Posted) -> Int {
         let g = post(job)
         work(job, generation: g)
         let ownDone = WorkerPool.nanoseconds()
@@ -295,7 +356,7 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     /// Publishes `job` to the workers (starting any that are missing) and returns its generation.
-    private func post(_ job: Job) -> Int {
+    private func post(_ job: Posted) -> Int {
         pthread_mutex_lock(mutex)
         while startedWorkers < job.workers { startWorker(index: startedWorkers); startedWorkers += 1 }
         generation &+= 1
@@ -310,7 +371,7 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     /// Claims and runs chunks of job `g` until none is left.
-    private func work(_ job: Job, generation g: Int) {
+    private func work(_ job: Posted, generation g: Int) {
         let tag = (g & 0xFFFF_FFFF_FFFF) << 16
         var word = claim.load(ordering: .relaxed)
         while word & ~0xFFFF == tag, word & 0xFFFF < job.chunks {
@@ -382,6 +443,13 @@ final class WorkerPool: @unchecked Sendable {
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return ts.tv_sec &* 1_000_000_000 &+ ts.tv_nsec
     }
+}
+
+/// Work for `WorkerPool.perform(parts:of:)`: parts that may run at the same time on different
+/// threads, in any order.
+protocol PoolTask: AnyObject, Sendable {
+    /// Runs part `part`.
+    func run(part: Int)
 }
 
 /// 128 bytes of nothing: two cache lines, since x86 CPUs fetch lines in adjacent pairs.

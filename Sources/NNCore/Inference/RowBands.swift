@@ -1,0 +1,176 @@
+// Batch inference in bands of rows: each band of about 128 rows goes through every layer as one
+// part of a pool task (`WorkerPool.perform(parts:of:)`), reading weights packed once for the panel
+// loops.
+//
+// Layer by layer, a batch of net M was six pool jobs (each product packed its weights, then
+// computed its bands, with every thread waiting for the slowest between them), and the caller
+// checked the whole input for NaN while the worker waited. In bands, rows never wait for other
+// rows: a thread takes the next band, checks and (when the model has one) standardises its input
+// rows, and runs them through all layers while they are in its cache; the threads meet once per
+// batch. The weights are packed once per model revision (`Model.Storage.revision`) into the
+// affine nodes' scratch, which the graph already has for sharing one packing between bands.
+//
+// Results are the same bits as layer by layer: every product here is a panel product, whose
+// elements do not depend on how it is cut (`PanelProduct`), and activations and maxout work row
+// by row.
+
+import NNKernels
+import Synchronization
+
+/// The banded forward pass of one inference graph (`ModelGraph`, purpose `.inference`). Not
+/// thread-safe by itself: the graph's user runs one `forward` at a time, whose parts run on the
+/// pool's threads.
+final class RowBands: PoolTask, @unchecked Sendable {
+    /// Rows per band, about: rounded so that bands are whole 6-row register tiles of the panel
+    /// loops (a partial tile costs a whole one).
+    static let targetRows = 128
+
+    private let graph: Graph
+    private let input: Node
+    /// The graph's computed nodes, in order (affine, activation and maxout only).
+    private let nodes: [Int]
+    /// The model revision whose weights the affine nodes' scratch holds packed, or nil.
+    private var packedRevision: UInt64? = nil
+
+    // The current call's, set by `forward` before the parts run.
+    private var source: UnsafePointer<Float>? = nil
+    private var cols = 0, count = 0, bandRows = 0
+    private var standardization: Standardization? = nil
+    private var checksInput = true
+    private let nonFinite = Atomic<Bool>(false)
+
+    /// nil when some node is not an affine, activation or maxout node, or an affine node's scratch
+    /// cannot hold its weights packed.
+    init?(graph: Graph, input: Node) {
+        var nodes: [Int] = []
+        for (i, r) in graph.records.enumerated() where !r.op.isLeaf {
+            switch r.op {
+            case .affine:
+                let packed = graph.records[r.a].cols.multipliedReportingOverflow(by: (r.cols + 15) & ~15)
+                guard !packed.overflow, (r.auxiliary?.count ?? 0) >= packed.partialValue else { return nil }
+            case .activation, .maxout:
+                break
+            default:
+                return nil
+            }
+            nodes.append(i)
+        }
+        self.graph = graph
+        self.input = input
+        self.nodes = nodes
+    }
+
+    /// Whether a batch of `rows` rows runs in bands: on machines with the panel loops, when
+    /// every layer's product over the whole batch would run in them.
+    func applies(rows: Int) -> Bool {
+        guard Gemm.kernelsUseAVX2, rows >= Gemm.panelMinimumRows else { return false }
+        for i in nodes where graph.records[i].op == .affine {
+            let product = affineProduct(i, rows: rows)
+            guard product.smallKernel == nil, product.usesPanels else { return false }
+        }
+        return true
+    }
+
+    /// Forgets the packed weights: the graph ran layer by layer, which may use the scratch for
+    /// other things.
+    func invalidate() { packedRevision = nil }
+
+    /// Runs the graph on `rows` rows read from `source` (`cols` floats each), in bands. Call only
+    /// when `applies(rows:)`; the graph's batch size is set here.
+    /// - Throws: `.nonFiniteValue` naming the first NaN or ±∞ (counted from `firstRow`), unless
+    ///   `inputsChecked`; then nothing useful is in the output.
+    func forward(source: UnsafePointer<Float>, rows: Int, cols: Int, firstRow: Int, inputsChecked: Bool,
+                 standardization: Standardization?, revision: UInt64) throws {
+        if packedRevision != revision {
+            for i in nodes where graph.records[i].op == .affine {
+                let product = affineProduct(i, rows: rows)
+                product.packPanels(cols: 0 ..< product.n)
+            }
+            packedRevision = revision
+        }
+        let bands = max(1, (rows + RowBands.targetRows - 1) / RowBands.targetRows)
+        let perBand = (rows + bands - 1) / bands
+        let tile = PanelProduct.tileRows
+        bandRows = (perBand + tile - 1) / tile * tile
+        self.source = source
+        self.cols = cols
+        count = rows
+        self.standardization = standardization
+        checksInput = !inputsChecked
+        nonFinite.store(false, ordering: .relaxed)
+        defer {
+            self.source = nil
+            self.standardization = nil
+        }
+        let parts = (rows + bandRows - 1) / bandRows
+        if standardization == nil {
+            try graph.withInput(input, boundTo: source, rows: rows) {
+                WorkerPool.shared.perform(parts: parts, of: self)
+            }
+        } else {
+            try graph.setBatchSize(rows)
+            WorkerPool.shared.perform(parts: parts, of: self)
+        }
+        if nonFinite.load(ordering: .acquiring) {
+            let total = rows &* cols
+            try Model.requireFinite(UnsafeBufferPointer(start: source, count: total), count: total, cols: cols,
+                                    firstRow: firstRow)
+            throw NNError(.internalError, "a band found a non-finite input that the whole batch does not have")
+        }
+    }
+
+    /// One band: rows `part · bandRows` onwards through every node.
+    func run(part: Int) {
+        guard let source else { return }
+        let first = part &* bandRows
+        let band = first ..< min(first &+ bandRows, count)
+        guard !band.isEmpty else { return }
+        let rowsSource = source + first &* cols, floats = band.count &* cols
+        if checksInput && !allFinite(rowsSource, count: floats) {
+            nonFinite.store(true, ordering: .releasing)
+            return
+        }
+        if let s = standardization {
+            let x = graph.valuePointer(input.id) + first &* cols
+            s.mean.withUnsafeBufferPointer { mean in
+                s.scale.withUnsafeBufferPointer { scale in
+                    for r in 0 ..< band.count {
+                        let src = rowsSource + r &* cols, dst = x + r &* cols
+                        for j in 0 ..< cols { dst[j] = (src[j] - mean[j]) / scale[j] }
+                    }
+                }
+            }
+        }
+        for i in nodes { forward(node: i, rows: band) }
+    }
+
+    /// Node `i` on the rows `band`, on the calling thread.
+    private func forward(node i: Int, rows band: Range<Int>) {
+        let r = graph.records[i]
+        let first = band.lowerBound
+        switch r.op {
+        case .affine:
+            var product = affineProduct(i, rows: count)
+            product.panelsPacked = true
+            product.computeBlock(rows: band, cols: 0 ..< product.n)
+        case .activation(let f):
+            guard !r.fusedIntoInput else { return }
+            let offset = first &* r.cols
+            ActivationKernel.forward(f, x: graph.valuePointer(r.a) + offset, y: r.value! + offset,
+                                     count: band.count &* r.cols)
+        case .maxout(let pieces):
+            Maxout.forward(x: graph.valuePointer(r.a) + first &* r.cols &* pieces, y: r.value! + first &* r.cols,
+                           rows: band.count, units: r.cols, pieces: pieces)
+        default:
+            break  // `init` admits no other op.
+        }
+    }
+
+    /// Affine node `i`'s product over `rows` rows, as `Affine.forward` makes it, with its scratch.
+    private func affineProduct(_ i: Int, rows: Int) -> Gemm {
+        let r = graph.records[i]
+        let k = graph.records[r.a].cols, n = r.cols
+        return Gemm(m: rows, n: n, k: k, a: graph.valuePointer(r.a), lda: k, b: graph.valuePointer(r.b), ldb: n,
+                    c: r.value!, ldc: n, bias: graph.valuePointer(r.c), scratch: r.auxiliary, epilogue: r.epilogue)
+    }
+}
