@@ -2908,7 +2908,8 @@ static void test_concurrent_predictions(void) {
  * net trained twice with 2 threads ends with the same weights bit for bit, and within rounding
  * of the weights trained with 1 thread (OpenBLAS may round a product's blocks differently from
  * the whole); with 2 threads, predictions from several threads at once (which then contend for
- * the pool) equal the serial ones. Under `make sanitize` this runs the pool under ASan and TSan. */
+ * the pool; on AVX2 machines their batches run in bands of rows through every layer) equal the
+ * serial ones. Under `make sanitize` this runs the pool under ASan and TSan. */
 #define POOL_INPUTS 256
 #define POOL_ROWS 384
 #define POOL_THREADS 4

@@ -80,7 +80,7 @@ final class RowBands: PoolTask, @unchecked Sendable {
     /// Runs the graph on `rows` rows read from `source` (`cols` floats each), in bands. Call only
     /// when `applies(rows:)`; the graph's batch size is set here.
     /// - Throws: `.nonFiniteValue` naming the first NaN or ±∞ (counted from `firstRow`), unless
-    ///   `inputsChecked`; then nothing useful is in the output.
+    ///   `inputsChecked`; the graph's output is then incomplete (the band that found it stopped).
     func forward(source: UnsafePointer<Float>, rows: Int, cols: Int, firstRow: Int, inputsChecked: Bool,
                  standardization: Standardization?, revision: UInt64) throws {
         if packedRevision != revision {
