@@ -192,6 +192,19 @@ public struct Standardization: Equatable, Sendable {
         self.scale = scale
     }
 
+    /// Writes `rows` standardised rows of `cols` (the standardisation's width) floats from
+    /// `source` to `destination`, both rows × cols contiguous.
+    func apply(_ source: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
+        mean.withUnsafeBufferPointer { mean in
+            scale.withUnsafeBufferPointer { scale in
+                for r in 0 ..< rows {
+                    let src = source + r &* cols, dst = destination + r &* cols
+                    for j in 0 ..< cols { dst[j] = (src[j] - mean[j]) / scale[j] }
+                }
+            }
+        }
+    }
+
     func validate(width: Int) throws {
         guard mean.count == width else {
             throw NNError.shapeMismatch("standardisation covers \(mean.count) features, the model has \(width) inputs")

@@ -132,17 +132,8 @@ final class RowBands: PoolTask, @unchecked Sendable {
             nonFinite.store(true, ordering: .releasing)
             return
         }
-        if let s = standardization {
-            let x = graph.valuePointer(input.id) + first &* cols
-            s.mean.withUnsafeBufferPointer { mean in
-                s.scale.withUnsafeBufferPointer { scale in
-                    for r in 0 ..< band.count {
-                        let src = rowsSource + r &* cols, dst = x + r &* cols
-                        for j in 0 ..< cols { dst[j] = (src[j] - mean[j]) / scale[j] }
-                    }
-                }
-            }
-        }
+        standardization?.apply(rowsSource, to: graph.valuePointer(input.id) + first &* cols, rows: band.count,
+                               cols: cols)
         for i in nodes { forward(node: i, rows: band) }
     }
 

@@ -116,14 +116,7 @@ final class ModelGraph: @unchecked Sendable {
         let x = graph.valuePointer(input.id)
         let source = data.inputs.baseAddress!
         if let s = standardization {
-            s.mean.withUnsafeBufferPointer { mean in
-                s.scale.withUnsafeBufferPointer { scale in
-                    for r in 0 ..< n {
-                        let src = source + Int(rowIndices[r]) &* cols, dst = x + r &* cols
-                        for j in 0 ..< cols { dst[j] = (src[j] - mean[j]) / scale[j] }
-                    }
-                }
-            }
+            for r in 0 ..< n { s.apply(source + Int(rowIndices[r]) &* cols, to: x + r &* cols, rows: 1, cols: cols) }
         } else {
             for r in 0 ..< n { (x + r &* cols).update(from: source + Int(rowIndices[r]) &* cols, count: cols) }
         }
@@ -177,15 +170,7 @@ final class ModelGraph: @unchecked Sendable {
             return
         }
         try graph.setBatchSize(count)
-        let x = graph.valuePointer(input.id)
-        s.mean.withUnsafeBufferPointer { mean in
-            s.scale.withUnsafeBufferPointer { scale in
-                for r in 0 ..< count {
-                    let src = source + r &* cols, dst = x + r &* cols
-                    for j in 0 ..< cols { dst[j] = (src[j] - mean[j]) / scale[j] }
-                }
-            }
-        }
+        s.apply(source, to: graph.valuePointer(input.id), rows: count, cols: cols)
         try graph.forward()
     }
 

@@ -272,20 +272,15 @@ final class WorkerPool: @unchecked Sendable {
             product.computeBlock(rows: 0 ..< product.m, cols: 0 ..< product.n)
             return
         }
-        let start = WorkerPool.nanoseconds()
-        guard start >= serialUntil.load(ordering: .relaxed),
-              busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
-            job.runAlone()
-            return
+        let shared = withPool {
+            var waited = 0
+            if let packing = job.sharedPacking() {
+                waited = share(.product(packing))
+                job.product.panelsPacked = true
+            }
+            return waited &+ share(.product(job))
         }
-        var waited = 0
-        if let packing = job.sharedPacking() {
-            waited = share(.product(packing))
-            job.product.panelsPacked = true
-        }
-        waited &+= share(.product(job))
-        noteWait(waited, afterOwnWork: WorkerPool.nanoseconds() &- start &- waited)
-        busy.store(false, ordering: .releasing)
+        if !shared { job.runAlone() }
     }
 
     /// Runs `task`'s parts 0 ..< `parts`, each exactly once, on the caller and the workers, and
@@ -300,19 +295,28 @@ final class WorkerPool: @unchecked Sendable {
             for part in 0 ..< parts { task.run(part: part) }
             return
         }
+        let shared = withPool {
+            let waited = share(.task(task, parts: parts, workers: min(threads, parts) - 1))
+            // The posted task is a reference: do not keep it (and what it holds) alive until the next job.
+            pthread_mutex_lock(mutex)
+            job = nil
+            pthread_mutex_unlock(mutex)
+            return waited
+        }
+        if !shared { for part in 0 ..< parts { task.run(part: part) } }
+    }
+
+    /// Runs `body` holding the pool (`busy`), unless the pool is backing off (`noteWait`) or
+    /// another caller holds it; returns whether it ran. `body` returns how long, in nanoseconds,
+    /// the caller waited for the workers, which `noteWait` weighs against the rest of the time.
+    private func withPool(_ body: () -> Int) -> Bool {
         let start = WorkerPool.nanoseconds()
         guard start >= serialUntil.load(ordering: .relaxed),
-              busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
-            for part in 0 ..< parts { task.run(part: part) }
-            return
-        }
-        let waited = share(.task(task, parts: parts, workers: min(threads, parts) - 1))
-        // The posted task is a reference: do not keep it (and what it holds) alive until the next job.
-        pthread_mutex_lock(mutex)
-        job = nil
-        pthread_mutex_unlock(mutex)
+              busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
+        let waited = body()
         noteWait(waited, afterOwnWork: WorkerPool.nanoseconds() &- start &- waited)
         busy.store(false, ordering: .releasing)
+        return true
     }
 
     /// Runs `job` on the caller and the workers (the caller holds `busy`) and returns how long,
