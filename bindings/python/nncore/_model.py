@@ -15,8 +15,8 @@ import numpy as np
 from . import _capi, _options, _progress
 from ._errors import (BadHyperparameterError, InvalidArgumentError, InvalidStateError, ShapeMismatchError,
                       StopTraining)
-from ._support import (as_float_vector, as_inputs, as_labels, as_targets, check, check_out, encode,
-                       float_ptr, floats, int32_ptr, is_number, lib, string_array, text)
+from ._support import (FLOAT32, INT32, address, as_float_vector, as_inputs, as_labels, as_targets, check,
+                       check_out, encode, float_ptr, floats, int32_ptr, is_number, lib, string_array, text)
 
 ACTIVATIONS = {
     "identity": _capi.NN_ACTIVATION_IDENTITY, "linear": _capi.NN_ACTIVATION_IDENTITY,
@@ -802,10 +802,10 @@ class Model:
         rows, cols = X.shape
         shape = (rows, self._output_width(handle)) if columns else (rows,)
         if out is None:
-            out = np.empty(shape, dtype=dtype)
+            out = np.empty(shape, dtype)
         else:
             check_out(out, shape, dtype)
-        status = function(handle, X.ctypes.data, rows, cols, out.ctypes.data, out.size)
+        status = function(handle, address(X), rows, cols, address(out), out.size)
         if status:
             check(status)
         return out
@@ -813,17 +813,17 @@ class Model:
     def predict(self, X, *, out: Optional[np.ndarray] = None) -> np.ndarray:
         """The last layer's outputs (scores or logits for classifiers), shape (samples, outputs),
         float32. ``out``: a float32 C-contiguous array of that shape to write into."""
-        return self._infer(lib().nn_model_predict, X, out, np.float32, True)
+        return self._infer(lib().nn_model_predict, X, out, FLOAT32, True)
 
     def predict_proba(self, X, *, out: Optional[np.ndarray] = None) -> np.ndarray:
         """Class probabilities: softmax rows, or per-output sigmoids for binary cross-entropy;
         shape (samples, outputs). Hinge and MSE models have none (``InvalidStateError``)."""
-        return self._infer(lib().nn_model_predict_proba, X, out, np.float32, True)
+        return self._infer(lib().nn_model_predict_proba, X, out, FLOAT32, True)
 
     def classify(self, X, *, out: Optional[np.ndarray] = None, labels: bool = False) -> np.ndarray:
         """The predicted class index of each row (int32, shape (samples,)); with ``labels=True``
         the class names instead (see ``class_labels``)."""
-        classes = self._infer(lib().nn_model_classify, X, out, np.int32, False)
+        classes = self._infer(lib().nn_model_classify, X, out, INT32, False)
         if not labels:
             return classes
         names = self.class_labels

@@ -16,6 +16,9 @@ from ._loader import load
 
 FLOAT_P = ctypes.POINTER(ctypes.c_float)
 INT32_P = ctypes.POINTER(ctypes.c_int32)
+_BYTE = ctypes.c_char
+FLOAT32 = np.dtype(np.float32)
+INT32 = np.dtype(np.int32)
 
 
 def lib() -> ctypes.CDLL:
@@ -28,6 +31,18 @@ def check(status: int) -> None:
     if status != _capi.NN_OK:
         message = lib().nn_last_error_message()
         raise make_error(status, message.decode("utf-8", "replace") if message else "")
+
+
+def address(array: np.ndarray) -> int:
+    """The address of a C-contiguous array's first element, for a ``void *`` argument (no copy).
+
+    Through the buffer protocol when the array is writeable: ``array.ctypes.data`` builds a helper
+    object on every call, which took 3.5 µs against 1.3 µs on a 2-core Zen VM, twice per
+    prediction. Read-only and empty arrays go through ``array.ctypes``."""
+    try:
+        return ctypes.addressof(_BYTE.from_buffer(array))
+    except (TypeError, ValueError, BufferError):
+        return array.ctypes.data
 
 
 def float_ptr(array: np.ndarray):
@@ -62,6 +77,8 @@ def _numeric(value: Any, name: str) -> np.ndarray:
 def as_inputs(value: Any, name: str = "X") -> np.ndarray:
     """A 2-D float32 C-contiguous array: ``value`` itself when it already is one (zero-copy),
     otherwise one converted copy."""
+    if type(value) is np.ndarray and value.dtype is FLOAT32 and value.ndim == 2 and value.flags.c_contiguous:
+        return value  # the common case, checked first: it is part of every prediction's time
     array = _numeric(value, name)
     if array.ndim != 2:
         hint = (f"; for one sample use {name}.reshape(1, -1), for one feature {name}.reshape(-1, 1)"
@@ -121,6 +138,10 @@ def as_targets(value: Any, rows: int, cols: int, name: str = "y") -> np.ndarray:
 
 def check_out(out: np.ndarray, shape: tuple, dtype, name: str = "out") -> np.ndarray:
     """Checks a caller-supplied output array: exact dtype, shape, C-contiguous and writeable."""
+    if type(out) is np.ndarray and out.dtype is dtype and out.shape == shape:
+        flags = out.flags
+        if flags.c_contiguous and flags.writeable:
+            return out
     if not isinstance(out, np.ndarray):
         raise InvalidArgumentError(f"{name} must be a NumPy array, got {type(out).__name__}")
     if out.dtype != np.dtype(dtype):

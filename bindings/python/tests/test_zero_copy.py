@@ -63,6 +63,20 @@ def test_read_only_and_sliced_row_blocks_are_not_copied(spy, trained_spiral, spi
     assert address(classify.calls[1][1]) == block.ctypes.data
 
 
+def test_the_address_passed_is_the_first_element_for_every_kind_of_array():
+    from nncore._support import address
+    X = np.arange(40, dtype=np.float32).reshape(10, 4)
+    frozen = X.copy()
+    frozen.flags.writeable = False
+    cases = [X, X[3:7], frozen, frozen[2:], np.empty((0, 4), np.float32), np.empty((10, 0), np.float32),
+             np.zeros((1, 1), np.int32)]
+    for array in cases:
+        assert address(array) == array.ctypes.data
+    # What the C library reads there: the view's own first row, not its base's.
+    view = X[3:7]
+    assert ctypes.c_float.from_address(address(view)).value == 12.0
+
+
 def test_other_layouts_and_dtypes_are_converted_once(spy, trained_spiral, spiral):
     X, _ = spiral
     predict = spy("nn_model_predict_proba")
