@@ -63,6 +63,12 @@ def _activation_code(activation: Union[str, int, None]) -> int:
     raise InvalidArgumentError(f"unknown activation {activation!r}; use one of {sorted(ACTIVATIONS)}")
 
 
+class _Shape(NamedTuple):
+    """What the binding needs of a model's nn_model_info on every call (see ``Model._shape``)."""
+    loss: int
+    output_width: int
+
+
 def _none_if_nan(value: float) -> Optional[float]:
     return None if math.isnan(value) else float(value)
 
@@ -394,24 +400,25 @@ class Model:
         code = _activation_code(activation)
         a = DEFAULT_ALPHA.get(code, 0.0) if alpha is None else float(alpha)
         check(lib().nn_model_add_dense(self._live(), _count(units, "units"), code, a))
-        self._width = None
+        self._shape_cache = None
         return self
 
     def maxout(self, units: int, pieces: int = 2) -> "Model":
         """Appends a maxout layer (max over ``pieces`` linear pieces per unit) and returns the model."""
         check(lib().nn_model_add_maxout(self._live(), _count(units, "units"), _count(pieces, "pieces")))
-        self._width = None
+        self._shape_cache = None
         return self
 
     def dropout(self, rate: float) -> "Model":
         """Appends an inverted-dropout layer (active during training only) and returns the model."""
         check(lib().nn_model_add_dropout(self._live(), float(rate)))
-        self._width = None
+        self._shape_cache = None
         return self
 
     def loss(self, loss: Union[str, int]) -> "Model":
         """Sets the data loss and returns the model (read it back with ``loss_name``)."""
         check(lib().nn_model_set_loss(self._live(), _loss_code(loss)))
+        self._shape_cache = None
         return self
 
     def reinitialize(self, seed: int) -> "Model":
@@ -760,16 +767,8 @@ class Model:
         and ``gradient_norm`` (before the update).
         """
         handle = self._live()
-        data, keep = self._dataset(X, y, sample_weight, self._info())
-        options = _capi.nn_train_options()
-        check(lib().nn_train_options_init(ctypes.byref(options)))
-        _options.optimizer(optimizer)._apply(options)
-        options.learning_rate = float(lr)
-        _options.schedule(schedule)._apply(options, keep)
-        options.l2 = float(l2)
-        options.l1 = float(l1)
-        if clip_norm is not None:
-            options.gradient_clip_norm = float(clip_norm)
+        data, keep = self._dataset(X, y, sample_weight, self._shape(handle))
+        options = self._step_options(optimizer, lr, l2, l1, schedule, clip_norm)
         stats = _capi.nn_step_stats()
         check(lib().nn_step_stats_init(ctypes.byref(stats)))
         check(lib().nn_model_train_step(handle, ctypes.byref(data), ctypes.byref(options), ctypes.byref(stats)))
@@ -777,23 +776,56 @@ class Model:
                 "accuracy": _none_if_nan(stats.accuracy), "lr": float(stats.learning_rate),
                 "gradient_norm": float(stats.gradient_norm)}
 
+    # (arguments, (options, what they point into)) of the last train_step: a loop that passes
+    # the same arguments reuses the options, which took about 5 µs to build. The C library only
+    # reads them during a call, so concurrent calls may share them.
+    _step_options_cache: Optional[tuple] = None
+
+    def _step_options(self, optimizer, lr, l2, l1, schedule, clip_norm) -> _capi.nn_train_options:
+        key = (optimizer, lr, l2, l1, schedule, clip_norm)
+        cached = self._step_options_cache
+        try:
+            if cached is not None and cached[0] == key:
+                return cached[1][0]
+            hash(key)
+        except (TypeError, ValueError):  # unhashable or array-valued arguments: no reuse
+            key = None
+        options = _capi.nn_train_options()
+        check(lib().nn_train_options_init(ctypes.byref(options)))
+        _options.optimizer(optimizer)._apply(options)
+        options.learning_rate = float(lr)
+        keep: list = []
+        _options.schedule(schedule)._apply(options, keep)
+        options.l2 = float(l2)
+        options.l1 = float(l1)
+        if clip_norm is not None:
+            options.gradient_clip_norm = float(clip_norm)
+        if key is not None:
+            self._step_options_cache = (key, (options, keep))
+        return options
+
     def advance_epoch(self) -> None:
         """Moves the epoch counter (the schedule's position) on by one, for ``train_step`` users."""
         check(lib().nn_model_advance_epoch(self._live()))
 
     # ---- inference ---------------------------------------------------------------------------
 
-    # (handle, output width) of the last query: the width changes only when a layer is added
-    # (dense, maxout and dropout reset it), so predictions skip asking the C library for it.
-    _width: Optional[tuple] = None
+    # (handle, _Shape) of the last query: the output width and the loss change only through
+    # dense, maxout, dropout and loss (which reset it), so predictions and train_step skip asking
+    # the C library for them.
+    _shape_cache: Optional[tuple] = None
 
-    def _output_width(self, handle: int) -> int:
-        cached = self._width
+    def _shape(self, handle: int) -> "_Shape":
+        cached = self._shape_cache
         if cached is not None and cached[0] == handle:
             return cached[1]
-        width = int(self._info().output_width)
-        self._width = (handle, width)
-        return width
+        info = self._info()
+        shape = _Shape(int(info.loss), int(info.output_width))
+        self._shape_cache = (handle, shape)
+        return shape
+
+    def _output_width(self, handle: int) -> int:
+        return self._shape(handle).output_width
 
     def _infer(self, function, X, out, dtype, columns: bool):
         # The per-call path is kept short: it is most of a one-row prediction's time from Python.

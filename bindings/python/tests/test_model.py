@@ -360,6 +360,41 @@ def test_train_step_and_advance_epoch(spiral):
     assert model.steps_trained == 2 and model.epochs_trained == 1
 
 
+def test_train_step_uses_each_calls_arguments():
+    # A softmax layer without hidden units, checked against its gradient in NumPy: each step
+    # must use the learning rate, penalty and optimiser of its own call, whatever came before.
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((16, 4)).astype(np.float32)
+    y = rng.integers(0, 3, 16).astype(np.int32)
+    model = nncore.Model(4, seed=1).dense(3)
+    calls = [dict(lr=0.1), dict(lr=0.1), dict(lr=0.3), dict(lr=0.3, l2=0.01), dict(lr=0.1),
+             dict(lr=0.1, schedule=nncore.StepDecay([0], 0.5)), dict(lr=0.1)]
+    for kwargs in calls:
+        W, b = (p.astype(np.float64) for p in model.get_weights())
+        scores = X @ W + b
+        P = np.exp(scores - scores.max(axis=1, keepdims=True))
+        P /= P.sum(axis=1, keepdims=True)
+        P[np.arange(16), y] -= 1
+        rate = kwargs["lr"] * (0.5 if "schedule" in kwargs else 1.0)
+        expected_W = W - rate * (X.T @ P / 16 + 2 * kwargs.get("l2", 0.0) * W)
+        stats = model.train_step(X, y, **kwargs)
+        assert stats["lr"] == pytest.approx(rate)
+        assert np.allclose(model.get_weights()[0], expected_W, atol=1e-5)
+
+
+def test_train_step_follows_a_change_of_loss():
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((8, 2)).astype(np.float32)
+    model = nncore.Model(2, seed=0).dense(3)
+    model.train_step(X, rng.integers(0, 3, 8).astype(np.int32))
+    model.loss("mse")
+    targets = rng.standard_normal((8, 3)).astype(np.float32)
+    before = float(np.mean((model.predict(X) - targets) ** 2))
+    assert model.train_step(X, targets, lr=0.05)["loss"] == pytest.approx(before, rel=1e-4)
+    model.dense(2)
+    assert model.predict(X).shape == (8, 2)
+
+
 def test_several_class_counts(spiral):
     for classes in (2, 5):
         X, y = make_spiral(40, classes, seed=classes)
