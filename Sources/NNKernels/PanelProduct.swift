@@ -191,7 +191,7 @@ public struct PanelProduct {
         var dst = sliver
         if rows == PanelProduct.tileRows {
             // A whole tile: each inner index's six values are contiguous in A, copied as 4 + 2
-            // (one value at a time, this copy was a third of the packing time of net M's and L's
+            // (one value at a time, this copy was about a third of the packing time of net M's
             // weight gradients).
             for _ in 0 ..< depth {
                 let from = UnsafeRawPointer(src), to = UnsafeMutableRawPointer(dst)

@@ -46,13 +46,15 @@ def address(array: np.ndarray) -> int:
 
 
 def float_ptr(array: np.ndarray):
-    """A ``float *`` to the first element of a float32 C-contiguous array (no copy); built from
-    ``address`` (2.4 µs here, against 5.5 for ``array.ctypes.data_as``)."""
+    """A ``float *`` to the first element of a float32 C-contiguous array (no copy), built from
+    ``address`` (2.4 µs here, against 5.5 for ``array.ctypes.data_as``). The pointer does not keep
+    the array alive: the caller holds it for as long as the pointer is used."""
     return FLOAT_P(ctypes.c_float.from_address(address(array)))
 
 
 def int32_ptr(array: np.ndarray):
-    """An ``int32_t *`` to the first element of an int32 C-contiguous array (no copy)."""
+    """An ``int32_t *`` to the first element of an int32 C-contiguous array (no copy); the caller
+    keeps the array alive, as for ``float_ptr``."""
     return INT32_P(ctypes.c_int32.from_address(address(array)))
 
 
