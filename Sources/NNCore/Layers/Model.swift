@@ -364,6 +364,8 @@ extension Model {
         /// prediction that sees the revision it saw last time sees the same parameters: inference
         /// graphs keep the weights packed for the panel loops until it changes.
         var revision: UInt64 = 0
+        /// Runs each training step's norm and update over the parameter block in parts.
+        let parameterStep = ParameterStep()
 
         var parameterCount: Int { parameters.count }
 

@@ -96,7 +96,9 @@ public enum Optimizer: Equatable, Hashable, Sendable, CustomStringConvertible {
 
     /// Applies one update to `p` in place, using gradient `g` and slots `m`, `v`
     /// (each `count` long; `v` unused by one-slot rules). `step` is the 1-based update number
-    /// (Adam's bias correction). AdamW decays only the `tensors` that are weights.
+    /// (Adam's bias correction). AdamW decays only the `tensors` that are weights. The pointers
+    /// may start at parameter `offset` of the model's block (a part of it, `ParameterStep`):
+    /// `tensors`' offsets count from the block's start.
     /// - Returns: whether every updated parameter is finite.
     ///
     /// The loops run eight parameters at a time (SIMD8, each lane the scalar formula, so the
@@ -105,7 +107,7 @@ public enum Optimizer: Equatable, Hashable, Sendable, CustomStringConvertible {
     /// new value is finite and NaN once one is not.
     func update(p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>?,
                 v: UnsafeMutablePointer<Float>?, count: Int, learningRate lr: Float, step: Int,
-                tensors: [ParameterTensor]) -> Bool {
+                tensors: [ParameterTensor], offset: Int = 0) -> Bool {
         var check = Float8(), checkTail: Float = 0  // stay finite only while every new value is
         /// Adagrad and RMSProp: c ← keep·c + gain·g²; p ← p − η·g / (√c + ε).
         @inline(__always) func rootMeanSquareStep(_ c: UnsafeMutablePointer<Float>, keep: Float, gain: Float, eps: Float) {
@@ -184,7 +186,12 @@ public enum Optimizer: Equatable, Hashable, Sendable, CustomStringConvertible {
             if case .adamW(_, _, _, let decay) = self, decay > 0 {
                 let shrink = 1 - lr * decay
                 for t in tensors where t.kind == .weight {
-                    for i in t.offset ..< t.offset + t.count { p[i] *= shrink }
+                    let first = max(t.offset, offset), end = min(t.offset + t.count, offset + count)
+                    var i = first
+                    while i < end {
+                        p[i &- offset] *= shrink
+                        i &+= 1
+                    }
                 }
             }
             let m = m!, v = v!

@@ -38,7 +38,9 @@ import Musl
 /// different last bits.
 ///
 /// Besides products, the pool runs other work made of independent numbered parts
-/// (`perform(parts:of:)`): batch inference runs each band of rows through every layer as one part.
+/// (`perform(parts:of:)`): batch inference runs each band of rows through every layer as one part
+/// (`RowBands`), and a training step its gradient norm and update over parts of the parameter
+/// block (`ParameterStep`).
 ///
 /// Thread safety: every method may be called from any thread.
 final class WorkerPool: @unchecked Sendable {

@@ -271,13 +271,12 @@ extension Model.Storage {
 
         let count = parameterCount
         let grad = gradients.baseAddress!
-        let norm = sumOfSquares(grad, count: count).squareRoot()
+        let norm = parameterStep.gradientNorm(grad, count: count)
         guard norm.isFinite else {
             throw NNError(.diverged, "the gradient became non-finite at epoch \(training.epoch + 1), step \(training.step + 1); the model keeps the weights of the last good step")
         }
-        if let clip = options.gradientClipNorm, norm > clip {
-            scaleInPlace(grad, count: count, by: clip / norm)
-        }
+        var scale: Float = 1
+        if let clip = options.gradientClipNorm, norm > clip { scale = clip / norm }
 
         // Move the slot arrays out of `training` while the optimiser writes them (exclusive access).
         var m: [Float] = [], v: [Float] = []
@@ -285,8 +284,9 @@ extension Model.Storage {
         swap(&v, &training.secondMoment)
         let finite = m.withUnsafeMutableBufferPointer { mp in
             v.withUnsafeMutableBufferPointer { vp in
-                options.optimizer.update(p: parameters.baseAddress!, g: grad, m: mp.baseAddress, v: vp.baseAddress,
-                                         count: count, learningRate: learningRate, step: training.step + 1, tensors: layout)
+                parameterStep.update(p: parameters.baseAddress!, g: grad, m: mp.baseAddress, v: vp.baseAddress,
+                                     count: count, optimizer: options.optimizer, learningRate: learningRate,
+                                     step: training.step + 1, tensors: layout, scale: scale)
             }
         }
         swap(&m, &training.firstMoment)
