@@ -48,8 +48,8 @@ final class RowBands: PoolTask, @unchecked Sendable {
         for (i, r) in graph.records.enumerated() where !r.op.isLeaf {
             switch r.op {
             case .affine:
-                let packed = graph.records[r.a].cols.multipliedReportingOverflow(by: (r.cols + 15) & ~15)
-                guard !packed.overflow, (r.auxiliary?.count ?? 0) >= packed.partialValue else { return nil }
+                let product = RowBands.affineProduct(i, in: graph, rows: 1)
+                guard product.hasScratch(product.panelPackCount) else { return nil }
             case .activation, .maxout:
                 break
             default:
@@ -160,7 +160,9 @@ final class RowBands: PoolTask, @unchecked Sendable {
     }
 
     /// Affine node `i`'s product over `rows` rows, as `Affine.forward` makes it, with its scratch.
-    private func affineProduct(_ i: Int, rows: Int) -> Gemm {
+    private func affineProduct(_ i: Int, rows: Int) -> Gemm { RowBands.affineProduct(i, in: graph, rows: rows) }
+
+    private static func affineProduct(_ i: Int, in graph: Graph, rows: Int) -> Gemm {
         let r = graph.records[i]
         let k = graph.records[r.a].cols, n = r.cols
         return Gemm(m: rows, n: n, k: k, a: graph.valuePointer(r.a), lda: k, b: graph.valuePointer(r.b), ldb: n,

@@ -824,15 +824,12 @@ class Model:
         self._shape_cache = (handle, shape)
         return shape
 
-    def _output_width(self, handle: int) -> int:
-        return self._shape(handle).output_width
-
     def _infer(self, function, X, out, dtype, columns: bool):
         # The per-call path is kept short: it is most of a one-row prediction's time from Python.
         handle = self._live()
         X = as_inputs(X)
         rows, cols = X.shape
-        shape = (rows, self._output_width(handle)) if columns else (rows,)
+        shape = (rows, self._shape(handle).output_width) if columns else (rows,)
         if out is None:
             out = np.empty(shape, dtype)
         else:
