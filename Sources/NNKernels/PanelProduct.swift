@@ -308,3 +308,93 @@ public struct PanelProduct {
         PanelProduct.store16(v0, v1, c + ((row &+ r) &* ldc &+ column), width: width)
     }
 }
+
+// MARK: One row
+
+extension PanelProduct {
+    /// Row 0 of C over the panels `panels` (columns 16·lowerBound ..< min(16·upperBound, n)),
+    /// reading op(B) packed whole by `packAllPanels` at `packed`: the start (bias, C or 0), then
+    /// op(A)'s row times each column summed in the order of the inner index, then the derivative
+    /// and activation — the same bits `compute` gives that row, so a one-row product equals the
+    /// corresponding row of a batch.
+    ///
+    /// A one-row product reads each packed weight once for one multiply-add, so it is bound by
+    /// how fast the panels stream in. Four panels (64 columns, eight accumulators) are swept at
+    /// once: each of their inner indices is one broadcast, eight loads and eight multiply-adds,
+    /// and the eight independent sums hide the multiply-add's latency. The last panels go one at
+    /// a time.
+    @inlinable @inline(__always)
+    public func computeRow<F: MultiplyAdd>(_: F.Type, panels: Range<Int>, packed: UnsafePointer<Float>) {
+        guard k > 0 else { return }
+        var q = panels.lowerBound
+        while q &+ 4 <= panels.upperBound {
+            rowFourPanels(F.self, first: q, packed: packed)
+            q &+= 4
+        }
+        while q < panels.upperBound {
+            rowPanel(F.self, q, packed: packed)
+            q &+= 1
+        }
+    }
+
+    /// The start of row 0 in panel `q`: the bias, C or zeros.
+    @inlinable @inline(__always)
+    func rowStart(panel q: Int) -> (Float8, Float8) {
+        let column = q &* 16, width = min(16, n &- column)
+        if let bias { return PanelProduct.load16(bias + column, width: width) }
+        return accumulate ? PanelProduct.load16(c + column, width: width) : (Float8(), Float8())
+    }
+
+    /// Row 0 of C over the four panels from panel `q` on.
+    @inlinable @inline(__always)
+    func rowFourPanels<F: MultiplyAdd>(_: F.Type, first q: Int, packed: UnsafePointer<Float>) {
+        var (c00, c01) = rowStart(panel: q), (c10, c11) = rowStart(panel: q &+ 1)
+        var (c20, c21) = rowStart(panel: q &+ 2), (c30, c31) = rowStart(panel: q &+ 3)
+        let innerStride = transA ? lda : 1, paddedColumns = (n &+ 15) & ~15
+        var p0 = 0
+        while p0 < k {
+            let depth = min(PanelProduct.innerBlock, k &- p0)
+            let panelLength = depth &* 16
+            var b0 = packed + (p0 &* paddedColumns &+ q &* panelLength)
+            var b1 = b0 + panelLength, b2 = b1 + panelLength, b3 = b2 + panelLength
+            var ap = a + p0 &* innerStride
+            for _ in 0 ..< depth {
+                let x = Float8(repeating: ap[0])
+                c00 = F.multiplyAdd(c00, x, load8(b0, 0)); c01 = F.multiplyAdd(c01, x, load8(b0, 8))
+                c10 = F.multiplyAdd(c10, x, load8(b1, 0)); c11 = F.multiplyAdd(c11, x, load8(b1, 8))
+                c20 = F.multiplyAdd(c20, x, load8(b2, 0)); c21 = F.multiplyAdd(c21, x, load8(b2, 8))
+                c30 = F.multiplyAdd(c30, x, load8(b3, 0)); c31 = F.multiplyAdd(c31, x, load8(b3, 8))
+                ap += innerStride
+                b0 += 16; b1 += 16; b2 += 16; b3 += 16
+            }
+            p0 &+= depth
+        }
+        let column = q &* 16
+        finishRow(F.self, c00, c01, 0, of: 0, rows: 1, column: column, width: min(16, n &- column), last: true)
+        finishRow(F.self, c10, c11, 0, of: 0, rows: 1, column: column &+ 16, width: min(16, n &- column &- 16), last: true)
+        finishRow(F.self, c20, c21, 0, of: 0, rows: 1, column: column &+ 32, width: min(16, n &- column &- 32), last: true)
+        finishRow(F.self, c30, c31, 0, of: 0, rows: 1, column: column &+ 48, width: min(16, n &- column &- 48), last: true)
+    }
+
+    /// Row 0 of C over panel `q` alone (two sums, each waiting on the multiply-add before).
+    @inlinable @inline(__always)
+    func rowPanel<F: MultiplyAdd>(_: F.Type, _ q: Int, packed: UnsafePointer<Float>) {
+        var (c0, c1) = rowStart(panel: q)
+        let innerStride = transA ? lda : 1, paddedColumns = (n &+ 15) & ~15
+        var p0 = 0
+        while p0 < k {
+            let depth = min(PanelProduct.innerBlock, k &- p0)
+            var bp = packed + (p0 &* paddedColumns &+ q &* depth &* 16)
+            var ap = a + p0 &* innerStride
+            for _ in 0 ..< depth {
+                let x = Float8(repeating: ap[0])
+                c0 = F.multiplyAdd(c0, x, load8(bp, 0)); c1 = F.multiplyAdd(c1, x, load8(bp, 8))
+                ap += innerStride
+                bp += 16
+            }
+            p0 &+= depth
+        }
+        let column = q &* 16
+        finishRow(F.self, c0, c1, 0, of: 0, rows: 1, column: column, width: min(16, n &- column), last: true)
+    }
+}

@@ -31,4 +31,11 @@ public enum AVX2Kernels {
     public static func compute(_ product: PanelProduct, columns: Range<Int>, pack: UnsafeMutablePointer<Float>) {
         product.compute(FusedMultiplyAdd.self, columns: columns, pack: pack)
     }
+
+    /// Computes row 0 of `product` over the panels `panels` from op(B) packed whole at `packed`
+    /// (`PanelProduct.computeRow`). Only call when the CPU runs AVX2 and FMA.
+    @inline(never)
+    public static func computeRow(_ product: PanelProduct, panels: Range<Int>, packed: UnsafePointer<Float>) {
+        product.computeRow(FusedMultiplyAdd.self, panels: panels, packed: packed)
+    }
 }

@@ -1,4 +1,4 @@
-// Batch inference in bands of rows (`RowBands`): on a model whose every layer runs in the panel
+// Batch inference in bands of rows (`PackedForward`): on a model whose every layer runs in the panel
 // loops, batches give a Double forward pass's outputs on any thread count, the same bits as the
 // graph computed layer by layer, and the same bits on 1, 2 and 3 threads; weights changed after
 // a prediction (by any mutating call) are packed again; batches that run layer by layer in between
@@ -41,7 +41,7 @@ import Testing
     /// Whether `rows` rows of `model` run in bands (false on machines without the panel loops).
     static func runsInBands(_ model: Model, rows: Int) throws -> Bool {
         let graph = try ModelGraph(model: model.storage, capacity: Model.inferenceBatch, purpose: .inference)
-        return graph.bands?.applies(rows: rows) ?? false
+        return graph.packedForward?.applies(rows: rows) ?? false
     }
 
     @Test func bandsMatchADoublePassAndAgreeAcrossThreadCounts() throws {
@@ -76,7 +76,7 @@ import Testing
         let inputs = try Self.inputs(rows: rows, seed: 8)
         try Self.withThreads(2) {
             let mg = try ModelGraph(model: model.storage, capacity: Model.inferenceBatch, purpose: .inference)
-            #expect((mg.bands?.applies(rows: rows) ?? false) == Gemm.kernelsUseAVX2)
+            #expect((mg.packedForward?.applies(rows: rows) ?? false) == Gemm.kernelsUseAVX2)
             let width = model.outputWidth
             func output() -> [UInt32] {
                 let y = mg.graph.valuePointer(mg.output.id)
@@ -141,9 +141,9 @@ import Testing
     }
 
     @Test func batchesRunLayerByLayerInBetweenLeaveNoStalePanels() throws {
-        // 256 inputs to 128 units: a one-row product of the batch graph (the last batch of 1,025
-        // rows) is cut along its inner dimension on two threads, its partial sums written to the
-        // scratch that holds the packed weights.
+        // 256 inputs to 128 units to 10: batches of 20 and 2 rows run layer by layer (their last
+        // products are small products) and may use the nodes' scratch, which holds the packed
+        // weights; the last batch of 1,025 rows is one row over the packed weights.
         let model = try Model(inputs: 256, layers: [.dense(units: 128, activation: .relu), .dense(units: 10)], seed: 6)
         let big = try TestData.uniformInputs(rows: 1025, cols: 256, limit: 1, seed: 13)
         let first = try Self.slice(big, rows: 1000)

@@ -31,9 +31,9 @@ final class ModelGraph: @unchecked Sendable {
     let total: Node?
     /// 0, 1, 2, … for `loadAll` (grown once, then reused).
     private var identityRows: [Int32] = []
-    /// An inference graph's banded forward pass (nil for the other purposes, and for graphs
-    /// too small to share packed weights between bands).
-    let bands: RowBands?
+    /// An inference graph's forward pass over packed weights, in bands of rows or for one row
+    /// by columns (nil for the other purposes, and for graphs without room for packed weights).
+    let packedForward: PackedForward?
 
     init(model storage: Model.Storage, capacity: Int, purpose: Purpose) throws {
         self.purpose = purpose
@@ -81,7 +81,7 @@ final class ModelGraph: @unchecked Sendable {
         case .inference:
             targets = nil; weights = nil; dataLoss = nil; regularization = nil; total = nil
             try g.compile()
-            bands = RowBands(graph: g, input: input)
+            packedForward = PackedForward(graph: g, input: input)
             return
         case .evaluation(let w): weighted = w
         case .training(_, _, let w): weighted = w
@@ -103,7 +103,7 @@ final class ModelGraph: @unchecked Sendable {
         dataLoss = loss
         regularization = reg
         total = try reg.map { try g.add(loss, $0) } ?? loss
-        bands = nil
+        packedForward = nil
         try g.compile()
     }
 
@@ -146,21 +146,21 @@ final class ModelGraph: @unchecked Sendable {
     }
 
     /// Runs the forward pass on `count` consecutive rows starting at `first` (inference: no
-    /// targets): in bands of rows (`RowBands`) when the graph has them and they apply to this
-    /// batch, layer by layer otherwise. Without a standardisation the graph reads the rows where
-    /// they are; with one it reads a standardised copy. `revision` is the model's
-    /// (`Model.Storage.revision`): the bands pack the weights again when it changed.
+    /// targets): over packed weights (`PackedForward`: one row, or a batch in bands of rows) when
+    /// the graph has them and they apply, layer by layer otherwise. Without a standardisation the
+    /// graph reads the rows where they are; with one it reads a standardised copy. `revision` is
+    /// the model's (`Model.Storage.revision`): the weights are packed again when it changed.
     /// - Throws: `.nonFiniteValue` naming the first NaN or ±∞ unless `inputsChecked` (the caller
     ///   checked them already); the outputs are then not computed.
     func forward(inputs: UnsafePointer<Float>, first: Int, count: Int, cols: Int, standardization: Standardization?,
                  revision: UInt64, inputsChecked: Bool) throws {
         let source = inputs + first &* cols
-        if let bands, bands.applies(rows: count) {
-            try bands.forward(source: source, rows: count, cols: cols, firstRow: first, inputsChecked: inputsChecked,
-                              standardization: standardization, revision: revision)
+        if let packedForward, packedForward.applies(rows: count) {
+            try packedForward.forward(source: source, rows: count, cols: cols, firstRow: first,
+                                      inputsChecked: inputsChecked, standardization: standardization, revision: revision)
             return
         }
-        bands?.invalidate()
+        packedForward?.invalidate()
         let total = count &* cols
         if !inputsChecked {
             try Model.requireFinite(UnsafeBufferPointer(start: source, count: total), count: total, cols: cols, firstRow: first)

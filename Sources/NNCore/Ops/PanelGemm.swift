@@ -51,6 +51,23 @@ extension Gemm {
         return true
     }
 
+    /// Computes row 0 of C over the panels `panels` (16 columns each) from op(B) packed whole
+    /// in `scratch` (`packPanels`), activation and derivative included: the same bits as
+    /// `computePanels` gives that row. A one-row product (m = 1) only; call only on AVX2 machines
+    /// (`Gemm.kernelsUseAVX2`).
+    func computeRow(panels: Range<Int>) {
+        let inRegisters = epilogue.flatMap(ActivationKernel.registerActivation)
+        AVX2Kernels.computeRow(panelProduct(rows: 0 ..< 1, activation: inRegisters), panels: panels,
+                               packed: UnsafePointer(scratch!.baseAddress!))
+        var rest = self
+        if inRegisters != nil || epilogue == .identity { rest.epilogue = nil }
+        rest.derivative = nil
+        rest.finishBlock(rows: 0 ..< 1, cols: panels.lowerBound &* 16 ..< min(panels.upperBound &* 16, n))
+    }
+
+    /// Panels of 16 columns that op(B) is packed into.
+    var panelCount: Int { (n &+ 15) >> 4 }
+
     /// Floats of scratch that op(B) packed whole takes (`packPanels`).
     var panelPackCount: Int { panelProduct(rows: 0 ..< m, activation: nil).packedFloats }
 
@@ -72,12 +89,14 @@ extension Gemm {
                             activation: activation, derivative: derivativeOfBlock)
     }
 
-    /// Scratch floats for panel products that `WorkerPool.plan` cuts into several bands of rows
-    /// (`WorkerPool.sharesPanels`), where the bands share one packing of op(B), for a graph node's
-    /// forward product (`rows` × `inner` by `inner` × `columns`), its input gradient (`rows` ×
-    /// `columns` by `columns` × `inner`, when `inputGradient`) and its weight gradient (`inner`
-    /// × `rows` by `rows` × `columns`, when `weightGradient`); 0 on machines without the panel
-    /// loops or when the count overflows.
+    /// Scratch floats for op(B) packed whole: for a one-row product without gradients (a one-row
+    /// inference graph's, which `SingleRowPass` reads packed), and for panel products that
+    /// `WorkerPool.plan` cuts into several bands of rows (`WorkerPool.sharesPanels`), where the
+    /// bands share one packing of op(B). Counted for a graph node's forward product (`rows` ×
+    /// `inner` by `inner` × `columns`), its input gradient (`rows` × `columns` by `columns` ×
+    /// `inner`, when `inputGradient`) and its weight gradient (`inner` × `rows` by `rows` ×
+    /// `columns`, when `weightGradient`); 0 on machines without the panel loops or when the
+    /// count overflows.
     static func panelScratchCount(rows: Int, inner: Int, columns: Int, inputGradient: Bool, weightGradient: Bool) -> Int {
         guard kernelsUseAVX2 else { return 0 }
         func padded(_ k: Int, _ n: Int) -> Int {
@@ -85,6 +104,7 @@ extension Gemm {
             return overflow || n > Int.max - 15 ? 0 : count
         }
         var count = 0
+        if rows == 1 && !inputGradient && !weightGradient { count = padded(inner, columns) }
         if WorkerPool.sharesPanels(rows: rows) {
             count = padded(inner, columns)
             if inputGradient { count = max(count, padded(columns, inner)) }

@@ -37,10 +37,10 @@ import Musl
 /// along its inner dimension sums in another order. So different thread counts may give
 /// different last bits.
 ///
-/// Besides products, the pool runs other work made of independent numbered parts
-/// (`perform(parts:of:)`): batch inference runs each band of rows through every layer as one part
-/// (`RowBands`), and a training step its gradient norm and update over parts of the parameter
-/// block (`ParameterStep`).
+/// Besides products, the pool runs other work made of numbered parts (`perform(parts:of:)`):
+/// batch inference runs each band of rows through every layer as one part (`PackedForward`), one
+/// row runs one thread's columns of every layer as one part (`SingleRowPass`), and a training step
+/// its gradient norm and update over parts of the parameter block (`ParameterStep`).
 ///
 /// Thread safety: every method may be called from any thread.
 final class WorkerPool: @unchecked Sendable {
@@ -337,7 +337,8 @@ final class WorkerPool: @unchecked Sendable {
             if spins & 15 == 0 { sched_yield() }
         }
         job.finish()
-        return WorkerPool.nanoseconds() &- ownDone
+        let partsWaited = if case .task(let task, _, _) = job { task.waitNanoseconds() } else { 0 }
+        return WorkerPool.nanoseconds() &- ownDone &+ partsWaited
     }
 
     // Back-off when the workers are slow to finish (the caller owns these while `busy`).
@@ -444,7 +445,8 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    private static func nanoseconds() -> Int {
+    /// CLOCK_MONOTONIC in nanoseconds.
+    static func nanoseconds() -> Int {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return ts.tv_sec &* 1_000_000_000 &+ ts.tv_nsec
@@ -452,10 +454,18 @@ final class WorkerPool: @unchecked Sendable {
 }
 
 /// Work for `WorkerPool.perform(parts:of:)`: parts that may run at the same time on different
-/// threads, in any order.
+/// threads, in any order. A part may wait for work another part's thread has begun (never for a
+/// part that has not started, which may run after it on the same thread).
 protocol PoolTask: AnyObject, Sendable {
     /// Runs part `part`.
     func run(part: Int)
+    /// Nanoseconds the last `perform`'s parts spent waiting for one another, which the pool
+    /// counts as its own waiting for the workers (see `noteWait`). 0 by default.
+    func waitNanoseconds() -> Int
+}
+
+extension PoolTask {
+    func waitNanoseconds() -> Int { 0 }
 }
 
 /// 128 bytes of nothing: two cache lines, since x86 CPUs fetch lines in adjacent pairs.

@@ -1,26 +1,28 @@
-// Batch inference in bands of rows: each band of about 128 rows goes through every layer as one
-// part of a pool task (`WorkerPool.perform(parts:of:)`), reading weights packed once for the panel
-// loops.
+// Inference over weights packed once per model revision (`Model.Storage.revision`) into the
+// affine nodes' scratch, in the panels of the panel loops (`PanelProduct.packAllPanels`).
 //
-// Layer by layer, a batch of net M was six pool jobs (each product packed its weights, then
-// computed its bands, with every thread waiting for the slowest between them), and the caller
-// checked the whole input for NaN while the worker waited. In bands, rows never wait for other
-// rows: a thread takes the next band, checks and (when the model has one) standardises its input
-// rows, and runs them through all layers while they are in its cache; the threads meet once per
-// batch. The weights are packed once per model revision (`Model.Storage.revision`) into the
-// affine nodes' scratch, which the graph already has for sharing one packing between bands.
+// Batches run in bands of rows: each band of about 128 rows goes through every layer as one part
+// of a pool task (`WorkerPool.perform(parts:of:)`). Layer by layer, a batch of net M was six pool
+// jobs (each product packed its weights, then computed its bands, with every thread waiting for
+// the slowest between them), and the caller checked the whole input for NaN while the worker
+// waited. In bands, rows never wait for other rows: a thread takes the next band, checks and
+// (when the model has one) standardises its input rows, and runs them through all layers while
+// they are in its cache; the threads meet once per batch.
 //
-// Results are the same bits as layer by layer: every product here is a panel product, whose
-// elements do not depend on how it is cut (`PanelProduct`), and activations and maxout work row
-// by row.
+// One row goes through the layers one after the other, each large layer's columns cut between
+// the threads (`SingleRowPass`), in one pool job.
+//
+// Results are the same bits as layer by layer with the panel loops: every product here is a
+// panel product, whose elements do not depend on how it is cut (`PanelProduct`), and activations
+// and maxout work row by row. So a row predicted alone equals that row of a batch run in bands.
 
 import NNKernels
 import Synchronization
 
-/// The banded forward pass of one inference graph (`ModelGraph`, purpose `.inference`). Not
-/// thread-safe by itself: the graph's user runs one `forward` at a time, whose parts run on the
-/// pool's threads.
-final class RowBands: PoolTask, @unchecked Sendable {
+/// The forward pass of one inference graph (`ModelGraph`, purpose `.inference`) over packed
+/// weights: in bands of rows, or for one row by columns. Not thread-safe by itself: the graph's
+/// user runs one `forward` at a time, whose parts run on the pool's threads.
+final class PackedForward: PoolTask, @unchecked Sendable {
     /// Rows per band, about: rounded so that bands are whole 6-row register tiles of the panel
     /// loops (a partial tile costs a whole one). On net M, bands of 64, 128, 256 and 512 rows
     /// were within the noise of each other (141k–150k samples/s, three interleaved rounds on a
@@ -33,6 +35,9 @@ final class RowBands: PoolTask, @unchecked Sendable {
     private let nodes: [Int]
     /// The model revision whose weights the affine nodes' scratch holds packed, or nil.
     private var packedRevision: UInt64? = nil
+
+    /// One row's pass over the same packed weights.
+    let singleRow: SingleRowPass
 
     // The current call's, set by `forward` before the parts run.
     private var source: UnsafePointer<Float>? = nil
@@ -48,7 +53,7 @@ final class RowBands: PoolTask, @unchecked Sendable {
         for (i, r) in graph.records.enumerated() where !r.op.isLeaf {
             switch r.op {
             case .affine:
-                let product = RowBands.affineProduct(i, in: graph, rows: 1)
+                let product = PackedForward.affineProduct(i, in: graph, rows: 1)
                 guard product.hasScratch(product.panelPackCount) else { return nil }
             case .activation, .maxout:
                 break
@@ -60,12 +65,15 @@ final class RowBands: PoolTask, @unchecked Sendable {
         self.graph = graph
         self.input = input
         self.nodes = nodes
+        singleRow = SingleRowPass(graph: graph, nodes: nodes)
     }
 
-    /// Whether a batch of `rows` rows runs in bands: on machines with the panel loops, when
-    /// every layer's product over the whole batch would run in them.
+    /// Whether `rows` rows run here: on machines with the panel loops, one row, or a batch
+    /// whose every layer's product over the whole batch would run in them.
     func applies(rows: Int) -> Bool {
-        guard Gemm.kernelsUseAVX2, rows >= Gemm.panelMinimumRows else { return false }
+        guard Gemm.kernelsUseAVX2 else { return false }
+        if rows == 1 { return true }
+        guard rows >= Gemm.panelMinimumRows else { return false }
         for i in nodes where graph.records[i].op == .affine {
             let product = affineProduct(i, rows: rows)
             guard product.smallKernel == nil, product.usesPanels else { return false }
@@ -77,8 +85,9 @@ final class RowBands: PoolTask, @unchecked Sendable {
     /// other things.
     func invalidate() { packedRevision = nil }
 
-    /// Runs the graph on `rows` rows read from `source` (`cols` floats each), in bands. Call only
-    /// when `applies(rows:)`; the graph's batch size is set here.
+    /// Runs the graph on `rows` rows read from `source` (`cols` floats each), in bands (one row:
+    /// layer by layer, by columns). Call only when `applies(rows:)`; the graph's batch size is
+    /// set here.
     /// - Throws: `.nonFiniteValue` naming the first NaN or ±∞ (counted from `firstRow`), unless
     ///   `inputsChecked`; the graph's output is then incomplete (the band that found it stopped).
     func forward(source: UnsafePointer<Float>, rows: Int, cols: Int, firstRow: Int, inputsChecked: Bool,
@@ -90,7 +99,21 @@ final class RowBands: PoolTask, @unchecked Sendable {
             }
             packedRevision = revision
         }
-        let bands = max(1, (rows + RowBands.targetRows - 1) / RowBands.targetRows)
+        if rows == 1 {
+            if !inputsChecked {
+                try Model.requireFinite(UnsafeBufferPointer(start: source, count: cols), count: cols, cols: cols,
+                                        firstRow: firstRow)
+            }
+            guard let standardization else {
+                try graph.withInput(input, boundTo: source, rows: 1) { singleRow.forward() }
+                return
+            }
+            try graph.setBatchSize(1)
+            standardization.apply(source, to: graph.valuePointer(input.id), rows: 1, cols: cols)
+            singleRow.forward()
+            return
+        }
+        let bands = max(1, (rows + PackedForward.targetRows - 1) / PackedForward.targetRows)
         let perBand = (rows + bands - 1) / bands
         let tile = PanelProduct.tileRows
         bandRows = (perBand + tile - 1) / tile * tile
@@ -139,13 +162,20 @@ final class RowBands: PoolTask, @unchecked Sendable {
 
     /// Node `i` on the rows `band`, on the calling thread.
     private func forward(node i: Int, rows band: Range<Int>) {
+        guard graph.records[i].op == .affine else {
+            PackedForward.forwardElementwise(node: i, in: graph, rows: band)
+            return
+        }
+        var product = affineProduct(i, rows: count)
+        product.panelsPacked = true
+        product.computeBlock(rows: band, cols: 0 ..< product.n)
+    }
+
+    /// Activation or maxout node `i` of `graph` on the rows `band`, on the calling thread.
+    static func forwardElementwise(node i: Int, in graph: Graph, rows band: Range<Int>) {
         let r = graph.records[i]
         let first = band.lowerBound
         switch r.op {
-        case .affine:
-            var product = affineProduct(i, rows: count)
-            product.panelsPacked = true
-            product.computeBlock(rows: band, cols: 0 ..< product.n)
         case .activation(let f):
             guard !r.fusedIntoInput else { return }
             let offset = first &* r.cols
@@ -160,9 +190,9 @@ final class RowBands: PoolTask, @unchecked Sendable {
     }
 
     /// Affine node `i`'s product over `rows` rows, as `Affine.forward` makes it, with its scratch.
-    private func affineProduct(_ i: Int, rows: Int) -> Gemm { RowBands.affineProduct(i, in: graph, rows: rows) }
+    private func affineProduct(_ i: Int, rows: Int) -> Gemm { PackedForward.affineProduct(i, in: graph, rows: rows) }
 
-    private static func affineProduct(_ i: Int, in graph: Graph, rows: Int) -> Gemm {
+    static func affineProduct(_ i: Int, in graph: Graph, rows: Int) -> Gemm {
         let r = graph.records[i]
         let k = graph.records[r.a].cols, n = r.cols
         return Gemm(m: rows, n: n, k: k, a: graph.valuePointer(r.a), lda: k, b: graph.valuePointer(r.b), ldb: n,
