@@ -1340,7 +1340,12 @@ nn_status nn_model_evaluate(const nn_model *model, const nn_dataset *data, nn_ev
 /**
  * Computes the last layer's outputs (scores or logits for classifiers) for `rows` input rows.
  *
- * Inputs are standardised first when the model has a standardisation. Any number of rows.
+ * Inputs are standardised first when the model has a standardisation. Any number of rows. The
+ * model keeps the working memory of its predictions for later calls: for each call running at
+ * the same time, one set for single rows and one for batches, each with the activations of its
+ * rows and, on AVX2 machines, a copy of the weights packed for the product loops (for single
+ * rows, only when no layer's packed weights exceed 64 MiB). Later calls allocate nothing;
+ * nn_model_free releases it.
  *
  * @param model [in] The model.
  * @param inputs [in] rows*cols finite inputs, row-major.

@@ -1,8 +1,9 @@
 // One-row inference over packed weights (`SingleRowPass`): a row predicted alone gives a Double
 // forward pass's outputs and the bits of the same row in a batch run in bands, on 1, 2 and 3
 // threads; the parts give those bits whichever order they run in, on one thread or several; the
-// weights changed after a one-row prediction are packed again; a NaN is named and nothing is
-// written; and many threads predicting single rows at once get the serial results.
+// weights changed after a one-row prediction are packed again; a model with a layer too large to
+// keep packed twice predicts single rows layer by layer; a NaN is named and nothing is written;
+// and many threads predicting single rows at once get the serial results.
 
 import Dispatch
 @testable import NNCore
@@ -124,6 +125,17 @@ import Testing
                                 options: trainingOptions { $0.learningRate = 0.1 })
         #expect(Self.bits(try model.predict(x)) == Self.bits(try RowBandTests.rebuilt(model).predict(x)))
         #expect(Self.bits(try model.predict(x)) != Self.bits(after))
+    }
+
+    @Test func aLayerBeyondThePackingLimitPredictsSingleRowsLayerByLayer() throws {
+        // 4,100 × 4,100 weights, 4,100 × 4,112 packed: just over `Gemm.oneRowPackLimit`.
+        let model = try Model(inputs: 4100, layers: [.dense(units: 4100, activation: .relu), .dense(units: 3)], seed: 52)
+        let oneRow = try ModelGraph(model: model.storage, capacity: 1, purpose: .inference)
+        #expect(oneRow.packedForward == nil)
+        let x = try TestData.uniformInputs(rows: 1, cols: 4100, limit: 1, seed: 53)
+        let expected = try DoubleMLP(model).outputs(x)
+        let y = try RowBandTests.withThreads(2) { try model.predict(x) }
+        for j in 0 ..< 3 { #expect(isClose(y[0, j], expected[0][j], atol: 1e-5, rtol: 1e-4), "output \(j)") }
     }
 
     @Test func aNonFiniteInputIsNamedAndNothingIsWritten() throws {

@@ -28,6 +28,12 @@ extension Model {
 
     /// The last layer's outputs for each input row: a (rows × outputWidth) matrix.
     /// Inputs are standardised first when the model has a standardisation.
+    ///
+    /// The model keeps its predictions' working memory for later calls (`probabilities` and
+    /// `classify` alike): per call running at the same time, one inference graph for single rows
+    /// and one for batches, each with the activations of its rows and, on AVX2 machines, a copy
+    /// of the weights packed for the product loops (for single rows, only when no layer's packed
+    /// weights exceed 64 MiB). Later calls allocate only their result.
     /// - Throws: `.shapeMismatch` for a wrong width, `.nonFiniteValue` for NaN/∞ inputs,
     ///   `.invalidState` for a model without layers.
     /// - Thread safety: safe to call from many threads on the same model.

@@ -3,7 +3,7 @@
 // A one-row product reads every weight once for one multiply-add, so it is bound by how fast the
 // weights stream in from the cache. Each large layer's panels are cut by columns into one unit
 // per thread, and unit u of every layer belongs to the thread that runs part u: each thread
-// reads the same columns of each layer in every call, so that net M's weights (940 kB) stay in
+// reads the same columns of each layer in every call, so that net M's weights (942 kB) stay in
 // the two cores' L2 caches (512 KiB each) in halves. A layer needs the whole output of the layer
 // before, so the threads meet between layers — inside one job, since a pool job per layer (post,
 // wake, claim and wait) cost about 1.5 µs each on a 2-core Zen VM, as much as half a layer.
@@ -49,11 +49,14 @@ final class SingleRowPass: PoolTask, @unchecked Sendable {
     /// The thread count `stages` is planned for, or 0.
     private var plannedThreads = 0
     /// One state per unit, `stateStride` apart (a cache line pair each, since different threads
-    /// write them): free, claimed or done.
+    /// write them): 2·call when claimed in call number `call`, 2·call + 1 when done, and free
+    /// when below 2·call. Counting calls instead of resetting the states leaves each unit's line
+    /// where it was last written, in the cache of the thread that owns the unit.
     private var states: UnsafeMutablePointer<Atomic<Int>>? = nil
     private var stateCount = 0
     private static let stateStride = 16
-    private static let free = 0, claimed = 1, done = 2
+    /// The current call's number (from 1; the states start at 0, free).
+    private var call = 0
     /// Nanoseconds the current call's parts waited for units held by other threads.
     private let waited = Atomic<Int>(0)
 
@@ -78,14 +81,13 @@ final class SingleRowPass: PoolTask, @unchecked Sendable {
         WorkerPool.shared.perform(parts: prepare(), of: self)
     }
 
-    /// Cuts the nodes for the pool's thread count (once per count) and marks every unit free;
-    /// returns the number of parts, which must then each run once (`run(part:)`), on any threads
-    /// in any order.
+    /// Cuts the nodes for the pool's thread count (once per count) and starts a call, in which
+    /// every unit is free; returns the number of parts, which must then each run once
+    /// (`run(part:)`), on any threads in any order.
     func prepare() -> Int {
         let threads = WorkerPool.shared.threadCount
         if threads != plannedThreads { plan(threads: threads) }
-        let states = self.states!
-        for s in 0 ..< stateCount { states[s &* SingleRowPass.stateStride].store(SingleRowPass.free, ordering: .relaxed) }
+        call &+= 1
         waited.store(0, ordering: .relaxed)
         return stages.reduce(1) { max($0, $1.units) }
     }
@@ -114,7 +116,7 @@ final class SingleRowPass: PoolTask, @unchecked Sendable {
         }
         if states == nil {
             let fresh = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: count &* SingleRowPass.stateStride)
-            for s in 0 ..< count &* SingleRowPass.stateStride { (fresh + s).initialize(to: Atomic(SingleRowPass.free)) }
+            for s in 0 ..< count &* SingleRowPass.stateStride { (fresh + s).initialize(to: Atomic(0)) }
             states = fresh
             stateCount = count
         }
@@ -136,9 +138,9 @@ final class SingleRowPass: PoolTask, @unchecked Sendable {
     /// Runs `unit` of `stage` unless another thread claimed it first.
     private func claimAndRun(_ stage: Stage, unit: Int) {
         let state = states! + (stage.firstState &+ unit) &* SingleRowPass.stateStride
-        guard state.pointee.load(ordering: .relaxed) == SingleRowPass.free,
-              state.pointee.compareExchange(expected: SingleRowPass.free, desired: SingleRowPass.claimed,
-                                            ordering: .acquiring).exchanged else { return }
+        let claimed = call &* 2, seen = state.pointee.load(ordering: .relaxed)
+        guard seen < claimed,
+              state.pointee.compareExchange(expected: seen, desired: claimed, ordering: .acquiring).exchanged else { return }
         if stage.affine {
             var product = PackedForward.affineProduct(stage.node, in: graph, rows: 1)
             product.panelsPacked = true
@@ -147,7 +149,7 @@ final class SingleRowPass: PoolTask, @unchecked Sendable {
         } else {
             PackedForward.forwardElementwise(node: stage.node, in: graph, rows: 0 ..< 1)
         }
-        state.pointee.store(SingleRowPass.done, ordering: .releasing)
+        state.pointee.store(claimed &+ 1, ordering: .releasing)
     }
 
     /// Waits until every unit of `stage` is done (all are claimed by now). Spins with the CPU's
@@ -157,7 +159,7 @@ final class SingleRowPass: PoolTask, @unchecked Sendable {
         var start = 0, spins = 0
         for unit in 0 ..< stage.units {
             let state = states! + (stage.firstState &+ unit) &* SingleRowPass.stateStride
-            while state.pointee.load(ordering: .acquiring) != SingleRowPass.done {
+            while state.pointee.load(ordering: .acquiring) != call &* 2 &+ 1 {
                 if start == 0 { start = WorkerPool.nanoseconds() }
                 nncore_cpu_relax()
                 spins &+= 1

@@ -89,8 +89,13 @@ extension Gemm {
                             activation: activation, derivative: derivativeOfBlock)
     }
 
+    /// The most floats of packed weights a one-row inference graph keeps per layer (64 MiB): a
+    /// model with a larger layer predicts single rows layer by layer with OpenBLAS instead, so
+    /// that one-row predictions never double the memory of a very large model.
+    static let oneRowPackLimit = 1 << 24
+
     /// Scratch floats for op(B) packed whole: for a one-row product without gradients (a one-row
-    /// inference graph's, which `SingleRowPass` reads packed), and for panel products that
+    /// inference graph's, which `SingleRowPass` reads packed; up to `oneRowPackLimit`), and for panel products that
     /// `WorkerPool.plan` cuts into several bands of rows (`WorkerPool.sharesPanels`), where the
     /// bands share one packing of op(B). Counted for a graph node's forward product (`rows` ×
     /// `inner` by `inner` × `columns`), its input gradient (`rows` × `columns` by `columns` ×
@@ -104,7 +109,9 @@ extension Gemm {
             return overflow || n > Int.max - 15 ? 0 : count
         }
         var count = 0
-        if rows == 1 && !inputGradient && !weightGradient { count = padded(inner, columns) }
+        if rows == 1 && !inputGradient && !weightGradient && padded(inner, columns) <= oneRowPackLimit {
+            count = padded(inner, columns)
+        }
         if WorkerPool.sharesPanels(rows: rows) {
             count = padded(inner, columns)
             if inputGradient { count = max(count, padded(columns, inner)) }

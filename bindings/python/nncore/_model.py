@@ -841,7 +841,12 @@ class Model:
 
     def predict(self, X, *, out: Optional[np.ndarray] = None) -> np.ndarray:
         """The last layer's outputs (scores or logits for classifiers), shape (samples, outputs),
-        float32. ``out``: a float32 C-contiguous array of that shape to write into."""
+        float32. ``out``: a float32 C-contiguous array of that shape to write into.
+
+        The model keeps its predictions' working memory for later calls (predict, predict_proba
+        and classify alike): per call running at the same time, one set for single rows and one
+        for batches, with the activations and, on AVX2 machines, a packed copy of the weights
+        (see ``nn_model_predict`` in nncore.h)."""
         return self._infer(lib().nn_model_predict, X, out, FLOAT32, True)
 
     def predict_proba(self, X, *, out: Optional[np.ndarray] = None) -> np.ndarray:
