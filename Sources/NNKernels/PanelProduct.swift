@@ -311,6 +311,17 @@ public struct PanelProduct {
 
 // MARK: One row
 
+/// How many panels a one-row sweep reads at once: a type, so that each count gets a copy of
+/// `PanelProduct.rowPanels` of its own, with no test of the count inside its loop.
+public protocol RowPanelCount {
+    static var count: Int { get }
+}
+
+public enum ThreeRowPanels: RowPanelCount { @inlinable public static var count: Int { 3 } }
+public enum FourRowPanels: RowPanelCount { @inlinable public static var count: Int { 4 } }
+public enum FiveRowPanels: RowPanelCount { @inlinable public static var count: Int { 5 } }
+public enum SixRowPanels: RowPanelCount { @inlinable public static var count: Int { 6 } }
+
 extension PanelProduct {
     /// Row 0 of C over the panels `panels` (columns 16·lowerBound ..< min(16·upperBound, n)),
     /// reading op(B) packed whole by `packAllPanels` at `packed`: the start (bias, C or 0), then
@@ -319,21 +330,35 @@ extension PanelProduct {
     /// corresponding row of a batch.
     ///
     /// A one-row product reads each packed weight once for one multiply-add, so it is bound by
-    /// how fast the panels stream in. Four panels (64 columns, eight accumulators) are swept at
-    /// once: each of their inner indices is one broadcast, eight loads and eight multiply-adds,
-    /// and the eight independent sums hide the multiply-add's latency. The last panels go one at
-    /// a time.
+    /// how fast the panels stream in. Three to six panels (48–96 columns, 6–12 accumulators) are
+    /// swept at once: each of their inner indices is one broadcast and one load and multiply-add
+    /// per 8 columns, and six or more independent sums keep a Zen core's two multiply-add pipes
+    /// busy despite their latency. Ranges of three panels or more go in groups of four, with one
+    /// group of three, five or six for the rest; one or two panels go one at a time.
     @inlinable @inline(__always)
     public func computeRow<F: MultiplyAdd>(_: F.Type, panels: Range<Int>, packed: UnsafePointer<Float>) {
-        guard k > 0 else { return }
+        guard k > 0, !panels.isEmpty else { return }
+        let count = panels.count
         var q = panels.lowerBound
-        while q &+ 4 <= panels.upperBound {
-            rowFourPanels(F.self, first: q, packed: packed)
+        if count < 3 {
+            while q < panels.upperBound {
+                rowPanel(F.self, q, packed: packed)
+                q &+= 1
+            }
+            return
+        }
+        // count = 4·fours + last, last in 3 ... 6.
+        let remainder = count & 3
+        let fours = remainder == 3 ? count >> 2 : (count >> 2) &- (remainder == 0 ? 0 : 1)
+        for _ in 0 ..< fours {
+            rowPanels(F.self, FourRowPanels.self, first: q, packed: packed)
             q &+= 4
         }
-        while q < panels.upperBound {
-            rowPanel(F.self, q, packed: packed)
-            q &+= 1
+        switch panels.upperBound &- q {
+        case 3: rowPanels(F.self, ThreeRowPanels.self, first: q, packed: packed)
+        case 5: rowPanels(F.self, FiveRowPanels.self, first: q, packed: packed)
+        case 6: rowPanels(F.self, SixRowPanels.self, first: q, packed: packed)
+        default: break
         }
     }
 
@@ -345,27 +370,41 @@ extension PanelProduct {
         return accumulate ? PanelProduct.load16(c + column, width: width) : (Float8(), Float8())
     }
 
-    /// Row 0 of C over the four panels from panel `q` on.
-    @inlinable @inline(__always)
-    func rowFourPanels<F: MultiplyAdd>(_: F.Type, first q: Int, packed: UnsafePointer<Float>) {
-        var (c00, c01) = rowStart(panel: q), (c10, c11) = rowStart(panel: q &+ 1)
-        var (c20, c21) = rowStart(panel: q &+ 2), (c30, c31) = rowStart(panel: q &+ 3)
+    /// Row 0 of C over `C.count` panels from panel `q` on.
+    @inlinable
+    func rowPanels<F: MultiplyAdd, C: RowPanelCount>(_: F.Type, _: C.Type, first q: Int, packed: UnsafePointer<Float>) {
+        let panels = C.count
+        var (c00, c01) = rowStart(panel: q), (c10, c11) = rowStart(panel: q &+ 1), (c20, c21) = rowStart(panel: q &+ 2)
+        var (c30, c31) = panels > 3 ? rowStart(panel: q &+ 3) : (Float8(), Float8())
+        var (c40, c41) = panels > 4 ? rowStart(panel: q &+ 4) : (Float8(), Float8())
+        var (c50, c51) = panels > 5 ? rowStart(panel: q &+ 5) : (Float8(), Float8())
         let innerStride = transA ? lda : 1, paddedColumns = (n &+ 15) & ~15
         var p0 = 0
         while p0 < k {
             let depth = min(PanelProduct.innerBlock, k &- p0)
             let panelLength = depth &* 16
             var b0 = packed + (p0 &* paddedColumns &+ q &* panelLength)
-            var b1 = b0 + panelLength, b2 = b1 + panelLength, b3 = b2 + panelLength
             var ap = a + p0 &* innerStride
             for _ in 0 ..< depth {
                 let x = Float8(repeating: ap[0])
                 c00 = F.multiplyAdd(c00, x, load8(b0, 0)); c01 = F.multiplyAdd(c01, x, load8(b0, 8))
+                let b1 = b0 + panelLength, b2 = b1 + panelLength
                 c10 = F.multiplyAdd(c10, x, load8(b1, 0)); c11 = F.multiplyAdd(c11, x, load8(b1, 8))
                 c20 = F.multiplyAdd(c20, x, load8(b2, 0)); c21 = F.multiplyAdd(c21, x, load8(b2, 8))
-                c30 = F.multiplyAdd(c30, x, load8(b3, 0)); c31 = F.multiplyAdd(c31, x, load8(b3, 8))
+                if panels > 3 {
+                    let b3 = b2 + panelLength
+                    c30 = F.multiplyAdd(c30, x, load8(b3, 0)); c31 = F.multiplyAdd(c31, x, load8(b3, 8))
+                }
+                if panels > 4 {
+                    let b4 = b2 + 2 &* panelLength
+                    c40 = F.multiplyAdd(c40, x, load8(b4, 0)); c41 = F.multiplyAdd(c41, x, load8(b4, 8))
+                }
+                if panels > 5 {
+                    let b5 = b2 + 3 &* panelLength
+                    c50 = F.multiplyAdd(c50, x, load8(b5, 0)); c51 = F.multiplyAdd(c51, x, load8(b5, 8))
+                }
                 ap += innerStride
-                b0 += 16; b1 += 16; b2 += 16; b3 += 16
+                b0 += 16
             }
             p0 &+= depth
         }
@@ -373,7 +412,15 @@ extension PanelProduct {
         finishRow(F.self, c00, c01, 0, of: 0, rows: 1, column: column, width: min(16, n &- column), last: true)
         finishRow(F.self, c10, c11, 0, of: 0, rows: 1, column: column &+ 16, width: min(16, n &- column &- 16), last: true)
         finishRow(F.self, c20, c21, 0, of: 0, rows: 1, column: column &+ 32, width: min(16, n &- column &- 32), last: true)
-        finishRow(F.self, c30, c31, 0, of: 0, rows: 1, column: column &+ 48, width: min(16, n &- column &- 48), last: true)
+        if panels > 3 {
+            finishRow(F.self, c30, c31, 0, of: 0, rows: 1, column: column &+ 48, width: min(16, n &- column &- 48), last: true)
+        }
+        if panels > 4 {
+            finishRow(F.self, c40, c41, 0, of: 0, rows: 1, column: column &+ 64, width: min(16, n &- column &- 64), last: true)
+        }
+        if panels > 5 {
+            finishRow(F.self, c50, c51, 0, of: 0, rows: 1, column: column &+ 80, width: min(16, n &- column &- 80), last: true)
+        }
     }
 
     /// Row 0 of C over panel `q` alone (two sums, each waiting on the multiply-add before).

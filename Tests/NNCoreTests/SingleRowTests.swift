@@ -1,7 +1,8 @@
 // One-row inference over packed weights (`SingleRowPass`): a row predicted alone gives a Double
 // forward pass's outputs and the bits of the same row in a batch run in bands, on 1, 2 and 3
-// threads; the parts give those bits whichever order they run in, on one thread or several; the
-// weights changed after a one-row prediction are packed again; a model with a layer too large to
+// threads; the parts give those bits whichever order they run in, on one thread or several, and
+// wherever the split between the threads' units moves; the weights changed after a one-row
+// prediction are packed again; a model with a layer too large to
 // keep packed twice predicts single rows layer by layer; a NaN is named and nothing is written;
 // and many threads predicting single rows at once get the serial results.
 
@@ -101,6 +102,57 @@ import Testing
                         _ = pass.prepare()
                         DispatchQueue.concurrentPerform(iterations: threads) { pass.run(part: order[$0]) }
                         #expect(output() == pooled, "parts at once, started in the order \(order)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func theSplitMovesByAPanelOnlyWhenTheLagExceedsThreeQuartersOfOne() {
+        let shift = SingleRowPass.panelShift
+        #expect(shift(800, 1000, 8, 8) == 1)
+        #expect(shift(-800, 1000, 8, 8) == -1)
+        #expect(shift(700, 1000, 8, 8) == 0)
+        #expect(shift(-700, 1000, 8, 8) == 0)
+        // The giving unit keeps three panels at least.
+        #expect(shift(5000, 1000, 8, 3) == 0)
+        #expect(shift(5000, 1000, 8, 4) == 1)
+        #expect(shift(-5000, 1000, 3, 8) == 0)
+        #expect(shift(-5000, 1000, 4, 8) == -1)
+        #expect(shift(5000, 0, 8, 8) == 0)
+    }
+
+    @Test(.enabled(if: Gemm.kernelsUseAVX2))
+    func movedSplitsGiveTheSameBits() throws {
+        let model = try Self.model(seed: 54)
+        let x = try Self.inputs(rows: 1, seed: 55)
+        try RowBandTests.withThreads(2) {
+            let mg = try ModelGraph(model: model.storage, capacity: 1, purpose: .inference)
+            let pass = try #require(mg.packedForward?.singleRow)
+            func output() -> [UInt32] {
+                let y = mg.graph.valuePointer(mg.output.id)
+                return (0 ..< 37).map { y[$0].bitPattern }
+            }
+            try x.values.withUnsafeBufferPointer { row in
+                try mg.forward(inputs: row.baseAddress!, first: 0, count: 1, cols: Self.inputWidth,
+                               standardization: nil, revision: model.storage.revision, inputsChecked: false)
+                let pooled = output()
+                let split = (0 ..< pass.stageCount).filter { pass.units(stage: $0) > 1 }
+                #expect(split.count == 3, "the ReLU, maxout and sigmoid layers")
+                for stage in split {
+                    for shift in [1, 2, -1, -3, 50, -50, 7] {
+                        let before = pass.panels(stage: stage, unit: 0), rest = pass.panels(stage: stage, unit: 1)
+                        pass.moveBoundary(stage: stage, after: 0, by: shift)
+                        let first = pass.panels(stage: stage, unit: 0), second = pass.panels(stage: stage, unit: 1)
+                        #expect(first.lowerBound == before.lowerBound && second.upperBound == rest.upperBound)
+                        #expect(first.upperBound == second.lowerBound && !first.isEmpty && !second.isEmpty)
+                        #expect(first.count == min(max(before.count + shift, 1), before.count + rest.count - 1))
+                        try mg.graph.withInput(mg.input, boundTo: row.baseAddress!, rows: 1) {
+                            mg.graph.valuePointer(mg.output.id).update(repeating: .nan, count: 37)
+                            _ = pass.prepare()
+                            DispatchQueue.concurrentPerform(iterations: 2) { pass.run(part: $0) }
+                            #expect(output() == pooled, "stage \(stage), panels \(first) and \(second)")
+                        }
                     }
                 }
             }

@@ -4,7 +4,8 @@
 // weights stream in from the cache. Each large layer's panels are cut by columns into one unit
 // per thread, and unit u of every layer belongs to the thread that runs part u: each thread
 // reads the same columns of each layer in every call, so that net M's weights (942 kB) stay in
-// the two cores' L2 caches (512 KiB each) in halves. A layer needs the whole output of the layer
+// the two cores' L2 caches (512 KiB each) in halves. The cut starts equal and then follows the
+// threads' measured finishing times, a panel at a time (`rebalance`). A layer needs the whole output of the layer
 // before, so the threads meet between layers — inside one job, since a pool job per layer (post,
 // wake, claim and wait) cost about 1.5 µs each on a 2-core Zen VM, as much as half a layer.
 //
@@ -39,24 +40,38 @@ final class SingleRowPass: PoolTask, @unchecked Sendable {
         /// Whether the node is an affine node (cut by panels); the others are one unit.
         let affine: Bool
         var units = 1
-        var panelsPerUnit = 0
         /// The index of its first unit's state.
         var firstState = 0
     }
+
+    // Each unit's line of `states` (`stateStride` Ints, a cache line pair, since different
+    // threads write them) holds, at these offsets:
+    /// Its state: 2·call when claimed in call number `call`, 2·call + 1 when done, and free when
+    /// below 2·call. Counting calls instead of resetting the states leaves each unit's line where
+    /// it was last written, in the cache of the thread that owns the unit.
+    private static let stateSlot = 0
+    /// Its panels, first ..< end (set by `plan` and `rebalance`, between calls).
+    private static let firstPanelSlot = 1, endPanelSlot = 2
+    /// In timed calls: when it started and finished (ns) and which part ran it.
+    private static let startSlot = 3, finishSlot = 4, runnerSlot = 5
+    private static let stateStride = 16
+    /// Every `timedCalls`-th call times its units, for `rebalance`.
+    private static let timedCalls = 8
 
     private let graph: Graph
     private var stages: [Stage]
     /// The thread count `stages` is planned for, or 0.
     private var plannedThreads = 0
-    /// One state per unit, `stateStride` apart (a cache line pair each, since different threads
-    /// write them): 2·call when claimed in call number `call`, 2·call + 1 when done, and free
-    /// when below 2·call. Counting calls instead of resetting the states leaves each unit's line
-    /// where it was last written, in the cache of the thread that owns the unit.
+    /// One line per unit (see `stateSlot`).
     private var states: UnsafeMutablePointer<Atomic<Int>>? = nil
     private var stateCount = 0
-    private static let stateStride = 16
+    /// Per unit but the last of its stage: how much later, in ns, the next unit finished than
+    /// this one in timed calls where different threads ran them, averaged (see `rebalance`).
+    private var lag: [Double] = []
     /// The current call's number (from 1; the states start at 0, free).
     private var call = 0
+    /// Whether the current call times its units.
+    private var timed = false
     /// Nanoseconds the current call's parts waited for units held by other threads.
     private let waited = Atomic<Int>(0)
 
@@ -79,6 +94,7 @@ final class SingleRowPass: PoolTask, @unchecked Sendable {
     /// caller), on the pool.
     func forward() {
         WorkerPool.shared.perform(parts: prepare(), of: self)
+        if timed { rebalance() }
     }
 
     /// Cuts the nodes for the pool's thread count (once per count) and starts a call, in which
@@ -88,6 +104,7 @@ final class SingleRowPass: PoolTask, @unchecked Sendable {
         let threads = WorkerPool.shared.threadCount
         if threads != plannedThreads { plan(threads: threads) }
         call &+= 1
+        timed = call % SingleRowPass.timedCalls == 0
         waited.store(0, ordering: .relaxed)
         return stages.reduce(1) { max($0, $1.units) }
     }
@@ -101,11 +118,11 @@ final class SingleRowPass: PoolTask, @unchecked Sendable {
             stages[i].units = 1
             if stages[i].affine {
                 let product = PackedForward.affineProduct(stages[i].node, in: graph, rows: 1)
-                let panels = product.panelCount, groups = (panels &+ 3) / 4
+                let groups = (product.panelCount &+ 3) / 4
                 let multiplyAdds = Double(product.n) * Double(product.k)
                 let units = multiplyAdds < Double(SingleRowPass.splitThreshold) ? 1 : max(1, min(threads, groups))
-                stages[i].panelsPerUnit = (groups &+ units &- 1) / units &* 4
-                stages[i].units = (panels &+ stages[i].panelsPerUnit &- 1) / stages[i].panelsPerUnit
+                let perUnit = (groups &+ units &- 1) / units &* 4
+                stages[i].units = (product.panelCount &+ perUnit &- 1) / perUnit
             }
             count &+= stages[i].units
         }
@@ -120,7 +137,95 @@ final class SingleRowPass: PoolTask, @unchecked Sendable {
             states = fresh
             stateCount = count
         }
+        for stage in stages {
+            let panels = stage.affine ? PackedForward.affineProduct(stage.node, in: graph, rows: 1).panelCount : 0
+            let groups = (panels &+ 3) / 4, perUnit = (groups &+ stage.units &- 1) / stage.units &* 4
+            for unit in 0 ..< stage.units {
+                store(min(unit &* perUnit, panels), SingleRowPass.firstPanelSlot, of: stage, unit: unit)
+                store(min((unit &+ 1) &* perUnit, panels), SingleRowPass.endPanelSlot, of: stage, unit: unit)
+            }
+        }
+        lag = [Double](repeating: 0, count: count)
         plannedThreads = threads
+    }
+
+    /// Slot `slot` of `unit`'s line of `stage`.
+    private func load(_ slot: Int, of stage: Stage, unit: Int) -> Int {
+        states![(stage.firstState &+ unit) &* SingleRowPass.stateStride &+ slot].load(ordering: .relaxed)
+    }
+
+    private func store(_ value: Int, _ slot: Int, of stage: Stage, unit: Int) {
+        states![(stage.firstState &+ unit) &* SingleRowPass.stateStride &+ slot].store(value, ordering: .relaxed)
+    }
+
+    /// After a timed call: for each two neighbouring units of a stage that different threads
+    /// ran, averages how much later the second finished than the first, and when that exceeds
+    /// three quarters of a panel's time, moves one panel from the later unit to the earlier one.
+    /// This evens out the worker's start (about 0.9 µs after the caller's on a 2-core Zen VM) and
+    /// cores that run at different speeds (on that VM, the caller's wait for the worker's half of
+    /// net M's first layer was 1.1–5.6 µs from one process to the next). A unit keeps at least
+    /// three panels, the fewest the kernel sweeps at its full rate. Which thread computes a
+    /// column does not change its bits.
+    private func rebalance() {
+        for (index, stage) in stages.enumerated() where stage.affine && stage.units > 1 {
+            for unit in 0 ..< stage.units &- 1 {
+                let runner = load(SingleRowPass.runnerSlot, of: stage, unit: unit)
+                guard runner != load(SingleRowPass.runnerSlot, of: stage, unit: unit &+ 1) else { continue }
+                let finish = load(SingleRowPass.finishSlot, of: stage, unit: unit)
+                let nextFinish = load(SingleRowPass.finishSlot, of: stage, unit: unit &+ 1)
+                let slot = stage.firstState &+ unit
+                lag[slot] += (Double(nextFinish &- finish) - lag[slot]) / 8
+                let (earlier, later) = (panels(of: stage, unit: unit), panels(of: stage, unit: unit &+ 1))
+                guard !earlier.isEmpty, !later.isEmpty else { continue }
+                // A panel's time: the faster of the two units' rates.
+                func perPanel(_ u: Int, _ count: Int) -> Double {
+                    Double(load(SingleRowPass.finishSlot, of: stage, unit: u) &- load(SingleRowPass.startSlot, of: stage, unit: u))
+                        / Double(count)
+                }
+                let panelTime = min(perPanel(unit, earlier.count), perPanel(unit &+ 1, later.count))
+                let shift = SingleRowPass.panelShift(lag: lag[slot], panelTime: panelTime, earlier: earlier.count,
+                                                     later: later.count)
+                if shift != 0 {
+                    moveBoundary(stage: index, after: unit, by: shift)
+                    lag[slot] = 0
+                }
+            }
+        }
+    }
+
+    /// Which way the boundary between two neighbouring units moves, given how much later the
+    /// second finished on average (`lag`, ns), a panel's time and the units' panel counts: +1
+    /// (one panel from the second to the first) when the lag exceeds three quarters of a panel's
+    /// time, −1 the other way, 0 otherwise or when the giving unit would keep fewer than three.
+    static func panelShift(lag: Double, panelTime: Double, earlier: Int, later: Int) -> Int {
+        guard panelTime > 0 else { return 0 }
+        if lag > 0.75 * panelTime && later > 3 { return 1 }
+        if lag < -0.75 * panelTime && earlier > 3 { return -1 }
+        return 0
+    }
+
+    /// The panels of `unit` of `stage`.
+    private func panels(of stage: Stage, unit: Int) -> Range<Int> {
+        load(SingleRowPass.firstPanelSlot, of: stage, unit: unit) ..< load(SingleRowPass.endPanelSlot, of: stage, unit: unit)
+    }
+
+    /// The panels of unit `unit` of stage `index`, after `plan` or `moveBoundary`.
+    func panels(stage index: Int, unit: Int) -> Range<Int> { panels(of: stages[index], unit: unit) }
+
+    /// The stages (affine nodes, and maxout or activation nodes not fused into one).
+    var stageCount: Int { stages.count }
+
+    /// The units of stage `index` for the current plan.
+    func units(stage index: Int) -> Int { stages[index].units }
+
+    /// Moves the boundary between `unit` and the next unit of stage `index` by `shift` panels
+    /// (positive: to the first unit), keeping both units non-empty; between calls only.
+    func moveBoundary(stage index: Int, after unit: Int, by shift: Int) {
+        let stage = stages[index]
+        let (earlier, later) = (panels(of: stage, unit: unit), panels(of: stage, unit: unit &+ 1))
+        let boundary = min(max(earlier.upperBound &+ shift, earlier.lowerBound &+ 1), later.upperBound &- 1)
+        store(boundary, SingleRowPass.endPanelSlot, of: stage, unit: unit)
+        store(boundary, SingleRowPass.firstPanelSlot, of: stage, unit: unit &+ 1)
     }
 
     /// Part `part`: stage by stage, unit `part` of each, then the units nobody has claimed; then
@@ -128,28 +233,33 @@ final class SingleRowPass: PoolTask, @unchecked Sendable {
     func run(part: Int) {
         for index in stages.indices {
             let stage = stages[index]
-            if part < stage.units { claimAndRun(stage, unit: part) }
-            for unit in 0 ..< stage.units where unit != part { claimAndRun(stage, unit: unit) }
+            if part < stage.units { claimAndRun(stage, unit: part, part: part) }
+            for unit in 0 ..< stage.units where unit != part { claimAndRun(stage, unit: unit, part: part) }
             guard stages[(index &+ 1)...].contains(where: { part < $0.units }) else { return }
             waitForUnits(of: stage)
         }
     }
 
     /// Runs `unit` of `stage` unless another thread claimed it first.
-    private func claimAndRun(_ stage: Stage, unit: Int) {
-        let state = states! + (stage.firstState &+ unit) &* SingleRowPass.stateStride
-        let claimed = call &* 2, seen = state.pointee.load(ordering: .relaxed)
+    private func claimAndRun(_ stage: Stage, unit: Int, part: Int) {
+        let line = states! + (stage.firstState &+ unit) &* SingleRowPass.stateStride
+        let claimed = call &* 2, seen = line.pointee.load(ordering: .relaxed)
         guard seen < claimed,
-              state.pointee.compareExchange(expected: seen, desired: claimed, ordering: .acquiring).exchanged else { return }
+              line.pointee.compareExchange(expected: seen, desired: claimed, ordering: .acquiring).exchanged else { return }
+        if timed { line[SingleRowPass.startSlot].store(WorkerPool.nanoseconds(), ordering: .relaxed) }
         if stage.affine {
             var product = PackedForward.affineProduct(stage.node, in: graph, rows: 1)
             product.panelsPacked = true
-            let first = unit &* stage.panelsPerUnit
-            product.computeRow(panels: first ..< min(first &+ stage.panelsPerUnit, product.panelCount))
+            product.computeRow(panels: line[SingleRowPass.firstPanelSlot].load(ordering: .relaxed)
+                                   ..< line[SingleRowPass.endPanelSlot].load(ordering: .relaxed))
         } else {
             PackedForward.forwardElementwise(node: stage.node, in: graph, rows: 0 ..< 1)
         }
-        state.pointee.store(claimed &+ 1, ordering: .releasing)
+        if timed {
+            line[SingleRowPass.finishSlot].store(WorkerPool.nanoseconds(), ordering: .relaxed)
+            line[SingleRowPass.runnerSlot].store(part, ordering: .relaxed)
+        }
+        line.pointee.store(claimed &+ 1, ordering: .releasing)
     }
 
     /// Waits until every unit of `stage` is done (all are claimed by now). Spins with the CPU's
