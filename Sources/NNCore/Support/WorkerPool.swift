@@ -160,35 +160,36 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// What the caller hands to the workers: a product's blocks, or a task's parts.
-    enum Posted {
-        case product(Job)
-        case task(any PoolTask, parts: Int, workers: Int)
+    /// What the caller hands to the workers: a product's blocks, or a task's parts. A struct of
+    /// optionals rather than an enum of the two: valgrind's memcheck reported destroying the
+    /// enum's task case, whose case Swift reads from spare bits inside the product case's
+    /// bytes, as a jump on uninitialised memory; an optional's case is a whole field it writes.
+    struct Posted {
+        /// The product whose blocks are the chunks, or nil.
+        let product: Job?
+        /// The task whose parts are the chunks, or nil.
+        let task: (any PoolTask)?
+        let chunks: Int
+        /// Workers with an index at or above this sit the job out.
+        let workers: Int
 
-        var chunks: Int {
-            switch self {
-            case .product(let job): return job.chunks
-            case .task(_, let parts, _): return parts
-            }
+        static func product(_ job: Job) -> Posted {
+            Posted(product: job, task: nil, chunks: job.chunks, workers: job.workers)
         }
 
-        var workers: Int {
-            switch self {
-            case .product(let job): return job.workers
-            case .task(_, _, let workers): return workers
-            }
+        static func task(_ task: any PoolTask, parts: Int, workers: Int) -> Posted {
+            Posted(product: nil, task: task, chunks: parts, workers: workers)
         }
 
         func run(chunk: Int) {
-            switch self {
-            case .product(let job): job.run(chunk: chunk)
-            case .task(let task, _, _): task.run(part: chunk)
+            if let task {
+                task.run(part: chunk)
+            } else {
+                product?.run(chunk: chunk)
             }
         }
 
-        func finish() {
-            if case .product(let job) = self { job.finish() }
-        }
+        func finish() { product?.finish() }
     }
 
     private init() {
@@ -337,7 +338,7 @@ final class WorkerPool: @unchecked Sendable {
             if spins & 15 == 0 { sched_yield() }
         }
         job.finish()
-        let partsWaited = if case .task(let task, _, _) = job { task.waitNanoseconds() } else { 0 }
+        let partsWaited = job.task?.waitNanoseconds() ?? 0
         return WorkerPool.nanoseconds() &- ownDone &+ partsWaited
     }
 
