@@ -1,13 +1,14 @@
 // One row through an inference graph over its packed weights (`PackedForward`), in one pool job.
 //
 // A one-row product reads every weight once for one multiply-add, so it is bound by how fast the
-// weights stream in from the cache. Each large layer's panels are cut by columns into one unit
-// per thread, and unit u of every layer belongs to the thread that runs part u: each thread
-// reads the same columns of each layer in every call, so that net M's weights (942 kB) stay in
-// the two cores' L2 caches (512 KiB each) in halves. The cut starts equal and then follows the
-// threads' measured finishing times, a panel at a time (`rebalance`). A layer needs the whole output of the layer
-// before, so the threads meet between layers — inside one job, since a pool job per layer (post,
-// wake, claim and wait) cost about 1.5 µs each on a 2-core Zen VM, as much as half a layer.
+// weights stream in from the cache. Each large layer's panels are cut by columns into one unit per
+// thread, and unit u of every layer belongs to the thread that runs part u: each thread reads the
+// same columns of each layer in every call, so that net M's weights (942 kB) stay in the two
+// cores' L2 caches (512 KiB each) in halves. The cut starts equal and then follows the threads'
+// measured finishing times, a panel at a time (`rebalance`). A layer needs the whole output of the
+// layer before, so the threads meet between layers — inside one job, since a pool job per layer
+// (post, wake, claim and wait) cost about 1.5 µs each on a 2-core Zen VM, as long as half of net
+// M's second layer took.
 //
 // A thread claims its own unit of a layer first, then any unit nobody has claimed yet, and waits
 // only for units other threads hold. So a worker that has not woken up (or lost its core before
@@ -110,7 +111,8 @@ final class SingleRowPass: PoolTask, @unchecked Sendable {
     }
 
     /// Cuts each large affine node into at most `threads` units of whole groups of four panels
-    /// (the kernel sweeps four at a time), and makes room for the units' states.
+    /// (the kernel's widest usual sweep), which `rebalance` then moves a panel at a time, and
+    /// makes room for the units' lines.
     private func plan(threads: Int) {
         var count = 0
         for i in stages.indices {
