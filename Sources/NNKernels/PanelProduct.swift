@@ -317,6 +317,8 @@ public protocol RowPanelCount {
     static var count: Int { get }
 }
 
+public enum OneRowPanel: RowPanelCount { @inlinable public static var count: Int { 1 } }
+public enum TwoRowPanels: RowPanelCount { @inlinable public static var count: Int { 2 } }
 public enum ThreeRowPanels: RowPanelCount { @inlinable public static var count: Int { 3 } }
 public enum FourRowPanels: RowPanelCount { @inlinable public static var count: Int { 4 } }
 public enum FiveRowPanels: RowPanelCount { @inlinable public static var count: Int { 5 } }
@@ -334,16 +336,18 @@ extension PanelProduct {
     /// swept at once: each of their inner indices is one broadcast and one load and multiply-add
     /// per 8 columns, and six or more independent sums keep a Zen core's two multiply-add pipes
     /// busy despite their latency. Ranges of three panels or more go in groups of four, with one
-    /// group of three, five or six for the rest; one or two panels go one at a time.
+    /// group of three, five or six for the rest; a range of one or two panels is one sweep
+    /// (two or four sums, each waiting on the multiply-add before).
     @inlinable @inline(__always)
     public func computeRow<F: MultiplyAdd>(_: F.Type, panels: Range<Int>, packed: UnsafePointer<Float>) {
         guard k > 0, !panels.isEmpty else { return }
         let count = panels.count
         var q = panels.lowerBound
         if count < 3 {
-            while q < panels.upperBound {
-                rowPanel(F.self, q, packed: packed)
-                q &+= 1
+            if count == 1 {
+                rowPanels(F.self, OneRowPanel.self, first: q, packed: packed)
+            } else {
+                rowPanels(F.self, TwoRowPanels.self, first: q, packed: packed)
             }
             return
         }
@@ -374,7 +378,9 @@ extension PanelProduct {
     @inlinable
     func rowPanels<F: MultiplyAdd, C: RowPanelCount>(_: F.Type, _: C.Type, first q: Int, packed: UnsafePointer<Float>) {
         let panels = C.count
-        var (c00, c01) = rowStart(panel: q), (c10, c11) = rowStart(panel: q &+ 1), (c20, c21) = rowStart(panel: q &+ 2)
+        var (c00, c01) = rowStart(panel: q)
+        var (c10, c11) = panels > 1 ? rowStart(panel: q &+ 1) : (Float8(), Float8())
+        var (c20, c21) = panels > 2 ? rowStart(panel: q &+ 2) : (Float8(), Float8())
         var (c30, c31) = panels > 3 ? rowStart(panel: q &+ 3) : (Float8(), Float8())
         var (c40, c41) = panels > 4 ? rowStart(panel: q &+ 4) : (Float8(), Float8())
         var (c50, c51) = panels > 5 ? rowStart(panel: q &+ 5) : (Float8(), Float8())
@@ -388,19 +394,24 @@ extension PanelProduct {
             for _ in 0 ..< depth {
                 let x = Float8(repeating: ap[0])
                 c00 = F.multiplyAdd(c00, x, load8(b0, 0)); c01 = F.multiplyAdd(c01, x, load8(b0, 8))
-                let b1 = b0 + panelLength, b2 = b1 + panelLength
-                c10 = F.multiplyAdd(c10, x, load8(b1, 0)); c11 = F.multiplyAdd(c11, x, load8(b1, 8))
-                c20 = F.multiplyAdd(c20, x, load8(b2, 0)); c21 = F.multiplyAdd(c21, x, load8(b2, 8))
+                if panels > 1 {
+                    let b1 = b0 + panelLength
+                    c10 = F.multiplyAdd(c10, x, load8(b1, 0)); c11 = F.multiplyAdd(c11, x, load8(b1, 8))
+                }
+                if panels > 2 {
+                    let b2 = b0 + 2 &* panelLength
+                    c20 = F.multiplyAdd(c20, x, load8(b2, 0)); c21 = F.multiplyAdd(c21, x, load8(b2, 8))
+                }
                 if panels > 3 {
-                    let b3 = b2 + panelLength
+                    let b3 = b0 + 3 &* panelLength
                     c30 = F.multiplyAdd(c30, x, load8(b3, 0)); c31 = F.multiplyAdd(c31, x, load8(b3, 8))
                 }
                 if panels > 4 {
-                    let b4 = b2 + 2 &* panelLength
+                    let b4 = b0 + 4 &* panelLength
                     c40 = F.multiplyAdd(c40, x, load8(b4, 0)); c41 = F.multiplyAdd(c41, x, load8(b4, 8))
                 }
                 if panels > 5 {
-                    let b5 = b2 + 3 &* panelLength
+                    let b5 = b0 + 5 &* panelLength
                     c50 = F.multiplyAdd(c50, x, load8(b5, 0)); c51 = F.multiplyAdd(c51, x, load8(b5, 8))
                 }
                 ap += innerStride
@@ -410,8 +421,12 @@ extension PanelProduct {
         }
         let column = q &* 16
         finishRow(F.self, c00, c01, 0, of: 0, rows: 1, column: column, width: min(16, n &- column), last: true)
-        finishRow(F.self, c10, c11, 0, of: 0, rows: 1, column: column &+ 16, width: min(16, n &- column &- 16), last: true)
-        finishRow(F.self, c20, c21, 0, of: 0, rows: 1, column: column &+ 32, width: min(16, n &- column &- 32), last: true)
+        if panels > 1 {
+            finishRow(F.self, c10, c11, 0, of: 0, rows: 1, column: column &+ 16, width: min(16, n &- column &- 16), last: true)
+        }
+        if panels > 2 {
+            finishRow(F.self, c20, c21, 0, of: 0, rows: 1, column: column &+ 32, width: min(16, n &- column &- 32), last: true)
+        }
         if panels > 3 {
             finishRow(F.self, c30, c31, 0, of: 0, rows: 1, column: column &+ 48, width: min(16, n &- column &- 48), last: true)
         }
@@ -421,27 +436,5 @@ extension PanelProduct {
         if panels > 5 {
             finishRow(F.self, c50, c51, 0, of: 0, rows: 1, column: column &+ 80, width: min(16, n &- column &- 80), last: true)
         }
-    }
-
-    /// Row 0 of C over panel `q` alone (two sums, each waiting on the multiply-add before).
-    @inlinable @inline(__always)
-    func rowPanel<F: MultiplyAdd>(_: F.Type, _ q: Int, packed: UnsafePointer<Float>) {
-        var (c0, c1) = rowStart(panel: q)
-        let innerStride = transA ? lda : 1, paddedColumns = (n &+ 15) & ~15
-        var p0 = 0
-        while p0 < k {
-            let depth = min(PanelProduct.innerBlock, k &- p0)
-            var bp = packed + (p0 &* paddedColumns &+ q &* depth &* 16)
-            var ap = a + p0 &* innerStride
-            for _ in 0 ..< depth {
-                let x = Float8(repeating: ap[0])
-                c0 = F.multiplyAdd(c0, x, load8(bp, 0)); c1 = F.multiplyAdd(c1, x, load8(bp, 8))
-                ap += innerStride
-                bp += 16
-            }
-            p0 &+= depth
-        }
-        let column = q &* 16
-        finishRow(F.self, c0, c1, 0, of: 0, rows: 1, column: column, width: min(16, n &- column), last: true)
     }
 }

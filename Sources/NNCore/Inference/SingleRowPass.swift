@@ -41,6 +41,8 @@ final class SingleRowPass: PoolTask, @unchecked Sendable {
         /// Whether the node is an affine node (cut by panels); the others are one unit.
         let affine: Bool
         var units = 1
+        /// Its panels of 16 columns (0 for the others).
+        var panels = 0
         /// The index of its first unit's state.
         var firstState = 0
     }
@@ -123,7 +125,8 @@ final class SingleRowPass: PoolTask, @unchecked Sendable {
                 let groups = (product.panelCount &+ 3) / 4
                 let multiplyAdds = Double(product.n) * Double(product.k)
                 let units = multiplyAdds < Double(SingleRowPass.splitThreshold) ? 1 : max(1, min(threads, groups))
-                let perUnit = (groups &+ units &- 1) / units &* 4
+                let perUnit = SingleRowPass.perUnit(panels: product.panelCount, units: units)
+                stages[i].panels = product.panelCount
                 stages[i].units = (product.panelCount &+ perUnit &- 1) / perUnit
             }
             count &+= stages[i].units
@@ -140,15 +143,19 @@ final class SingleRowPass: PoolTask, @unchecked Sendable {
             stateCount = count
         }
         for stage in stages {
-            let panels = stage.affine ? PackedForward.affineProduct(stage.node, in: graph, rows: 1).panelCount : 0
-            let groups = (panels &+ 3) / 4, perUnit = (groups &+ stage.units &- 1) / stage.units &* 4
+            let perUnit = SingleRowPass.perUnit(panels: stage.panels, units: stage.units)
             for unit in 0 ..< stage.units {
-                store(min(unit &* perUnit, panels), SingleRowPass.firstPanelSlot, of: stage, unit: unit)
-                store(min((unit &+ 1) &* perUnit, panels), SingleRowPass.endPanelSlot, of: stage, unit: unit)
+                store(min(unit &* perUnit, stage.panels), SingleRowPass.firstPanelSlot, of: stage, unit: unit)
+                store(min((unit &+ 1) &* perUnit, stage.panels), SingleRowPass.endPanelSlot, of: stage, unit: unit)
             }
         }
         lag = [Double](repeating: 0, count: count)
         plannedThreads = threads
+    }
+
+    /// Panels per unit when `panels` are cut into `units` of whole groups of four.
+    private static func perUnit(panels: Int, units: Int) -> Int {
+        ((panels &+ 3) / 4 &+ units &- 1) / units &* 4
     }
 
     /// Slot `slot` of `unit`'s line of `stage`.

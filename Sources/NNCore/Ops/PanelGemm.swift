@@ -95,9 +95,9 @@ extension Gemm {
     static let oneRowPackLimit = 1 << 24
 
     /// Scratch floats for op(B) packed whole: for a one-row product without gradients (a one-row
-    /// inference graph's, which `SingleRowPass` reads packed; up to `oneRowPackLimit`), and for panel products that
-    /// `WorkerPool.plan` cuts into several bands of rows (`WorkerPool.sharesPanels`), where the
-    /// bands share one packing of op(B). Counted for a graph node's forward product (`rows` ×
+    /// inference graph's, which `SingleRowPass` reads packed; up to `oneRowPackLimit`), and for
+    /// panel products that `WorkerPool.plan` cuts into several bands of rows
+    /// (`WorkerPool.sharesPanels`), where the bands share one packing of op(B). Counted for a graph node's forward product (`rows` ×
     /// `inner` by `inner` × `columns`), its input gradient (`rows` × `columns` by `columns` ×
     /// `inner`, when `inputGradient`) and its weight gradient (`inner` × `rows` by `rows` ×
     /// `columns`, when `weightGradient`); 0 on machines without the panel loops or when the
