@@ -69,7 +69,8 @@ final class WorkerPool: @unchecked Sendable {
     private let padding0 = CacheLinePadding()
     /// The current job, on a cache line pair of its own: everything a worker needs to start.
     private let board: UnsafeMutablePointer<Board>
-    /// Chunks of the current job that are done.
+    /// Chunks of the current job that workers have done (the caller counts its own: adding
+    /// them here would fetch the line from the worker's core once more per job).
     private let finished = Atomic<Int>(0)
     private let padding1 = CacheLinePadding()
     /// Workers waiting on `wake` (or about to).
@@ -349,13 +350,13 @@ final class WorkerPool: @unchecked Sendable {
     /// Runs `job` on the caller and the workers (the caller holds `busy`) and returns how long,
     /// in nanoseconds, the caller waited for the workers' blocks after its own.
     private func share(_ job: Posted) -> Int {
-        work(post(job), index: -1)
+        let workers = job.chunks &- work(post(job), index: -1)
         let ownDone = WorkerPool.nanoseconds()
         // Wait for the workers' blocks, yielding now and then: if the scheduler has put a worker
         // on this core, it needs the core to finish (a pure spin here waited out whole time
         // slices, and an M epoch ran at half its one-thread rate in some processes).
         var spins = 0
-        while finished.load(ordering: .acquiring) < job.chunks {
+        while finished.load(ordering: .acquiring) < workers {
             nncore_cpu_relax()
             spins &+= 1
             if spins & 15 == 0 { sched_yield() }
@@ -420,9 +421,12 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     /// Claims and runs chunks of the job whose claim word was `word` until none is left, on the
-    /// caller (`index` −1) or worker `index`.
-    private func work(_ word: Int, index: Int) {
-        guard index < WorkerPool.workers(word) else { return }
+    /// caller (`index` −1) or worker `index`, and returns how many it ran. A worker counts each
+    /// in `finished`.
+    @discardableResult
+    private func work(_ word: Int, index: Int) -> Int {
+        guard index < WorkerPool.workers(word) else { return 0 }
+        var ran = 0
         let chunks = WorkerPool.chunks(word)
         let job = word >> 16
         var word = word
@@ -437,12 +441,14 @@ final class WorkerPool: @unchecked Sendable {
                 } else {
                     product!.run(chunk: chunk)
                 }
-                finished.add(1, ordering: .releasing)
+                ran &+= 1
+                if index >= 0 { finished.add(1, ordering: .releasing) }
                 word = board.pointee.claim.load(ordering: .relaxed)
             } else {
                 word = current
             }
         }
+        return ran
     }
 
     /// How long a worker spins for the next job before it sleeps, in nanoseconds.
