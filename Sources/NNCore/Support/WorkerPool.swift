@@ -95,9 +95,10 @@ final class WorkerPool: @unchecked Sendable {
     /// prediction 0.7–0.9 µs after the caller instead of 0.35–0.4 µs.
     ///
     /// The fields other than `claim` are written only by the caller holding `busy`, before it
-    /// stores the claim word (releasing), and only while no chunk of the previous job is
-    /// outstanding; a worker reads them only after its compare-and-exchange (acquiring) won a
-    /// chunk, which keeps the job on the board until that chunk is counted in `finished`.
+    /// stores the claim word (sequentially consistent, so releasing), and only while no chunk of
+    /// the previous job is outstanding; a worker reads them only after its compare-and-exchange
+    /// (acquiring) won a chunk, which keeps the job on the board until the worker has counted
+    /// that chunk in `finished`.
     struct Board: ~Copyable {
         /// generation (bits 40–63) | workers taking part (bits 32–39) | chunks (bits 16–31) |
         /// the next unclaimed chunk (bits 0–15).
