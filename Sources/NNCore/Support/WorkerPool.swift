@@ -196,7 +196,8 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// What the caller hands to the workers: a product's blocks, or a task's parts. A struct of
+    /// What the caller posts: a product's blocks, or a task's parts (`post` puts it on the board
+    /// for the workers; the caller keeps it to wait and finish). A struct of
     /// optionals rather than an enum of the two: valgrind's memcheck reported destroying the
     /// enum's task case, whose case Swift reads from spare bits inside the product case's
     /// bytes, as a jump on uninitialised memory; an optional's case is a whole field it writes.
