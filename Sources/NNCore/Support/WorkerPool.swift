@@ -101,7 +101,7 @@ final class WorkerPool: @unchecked Sendable {
     /// that chunk in `finished`.
     struct Board: ~Copyable {
         /// generation (bits 40–63) | workers taking part (bits 32–39) | chunks (bits 16–31) |
-        /// the next unclaimed chunk (bits 0–15).
+        /// the next unclaimed chunk (bits 0–15; posted as 1, chunk 0 being the caller's).
         let claim = Atomic<Int>(0)
         /// The task whose parts are the chunks, and the task itself (not retained: the caller
         /// holds it until its parts are done), or nil for a product (`WorkerPool.product`).
@@ -219,6 +219,11 @@ final class WorkerPool: @unchecked Sendable {
         }
 
         func finish() { product?.finish() }
+
+        /// Runs chunk `chunk` on the calling thread.
+        func run(chunk: Int) {
+            if let task { task.run(part: chunk) } else { product!.run(chunk: chunk) }
+        }
     }
 
     private init() {
@@ -352,7 +357,12 @@ final class WorkerPool: @unchecked Sendable {
     /// Runs `job` on the caller and the workers (the caller holds `busy`) and returns how long,
     /// in nanoseconds, the caller waited for the workers' blocks after its own.
     private func share(_ job: Posted) -> Int {
-        let workers = job.chunks &- work(post(job), index: -1)
+        post(job)
+        // Chunk 0 is the caller's from the start (see `post`): claiming it on the board right
+        // after posting would fetch the board's line back from the workers' cores, which are
+        // reading it just then, before the caller could start.
+        job.run(chunk: 0)
+        let workers = job.chunks &- 1 &- work(board.pointee.claim.load(ordering: .relaxed), index: -1)
         let ownDone = WorkerPool.nanoseconds()
         // Wait for the workers' blocks, yielding now and then: if the scheduler has put a worker
         // on this core, it needs the core to finish (a pure spin here waited out whole time
@@ -389,9 +399,9 @@ final class WorkerPool: @unchecked Sendable {
         serialUntil.store(WorkerPool.nanoseconds() &+ (1_000_000 << consecutiveStalls), ordering: .relaxed)
     }
 
-    /// Puts `job` on the board for the workers (starting any that are missing), wakes sleeping
-    /// ones, and returns its claim word.
-    private func post(_ job: Posted) -> Int {
+    /// Puts `job` on the board for the workers (starting any that are missing) with its chunk 0
+    /// already claimed (the caller runs it), and wakes sleeping ones. A job has two chunks or more.
+    private func post(_ job: Posted) {
         if startedWorkers < job.workers {
             pthread_mutex_lock(mutex)
             while startedWorkers < job.workers {
@@ -410,7 +420,7 @@ final class WorkerPool: @unchecked Sendable {
             board.pointee.task = nil
         }
         finished.store(0, ordering: .relaxed)
-        let word = WorkerPool.claimWord(generation: generation, workers: job.workers, chunks: job.chunks)
+        let word = WorkerPool.claimWord(generation: generation, workers: job.workers, chunks: job.chunks) | 1
         // Sequentially consistent with the sleepers' count (see `workerLoop`): either this sees a
         // worker about to sleep, or that worker sees the new generation.
         board.pointee.claim.store(word, ordering: .sequentiallyConsistent)
@@ -419,7 +429,6 @@ final class WorkerPool: @unchecked Sendable {
             pthread_cond_broadcast(wake)
             pthread_mutex_unlock(mutex)
         }
-        return word
     }
 
     /// Claims and runs chunks of the job whose claim word was `word` until none is left, on the
