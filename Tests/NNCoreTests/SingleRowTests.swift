@@ -20,12 +20,13 @@ import Testing
     /// multiply-adds, so they are cut into units, ending in partial groups of four panels and a
     /// partial panel; the tanh and last layers are one unit each; the maxout is a stage of its
     /// own and the tanh and sigmoid are applied after the product.
-    static func model(seed: UInt64 = 41) throws -> Model {
+    static func model(seed: UInt64 = 41, standardized: Bool = true) throws -> Model {
         var model = try Model(inputs: inputWidth,
                               layers: [.dense(units: 200, activation: .relu), .maxout(units: 90, pieces: 2),
                                        .dense(units: 150, activation: .tanh), .dense(units: 3000, activation: .sigmoid),
                                        .dense(units: 37)],
                               seed: seed)
+        guard standardized else { return model }
         try model.setStandardization(Standardization(mean: (0 ..< inputWidth).map { Float($0 % 11) * 0.02 - 0.1 },
                                                      scale: (0 ..< inputWidth).map { 0.6 + Float($0 % 5) * 0.1 }))
         return model
@@ -190,22 +191,32 @@ import Testing
         for j in 0 ..< 3 { #expect(isClose(y[0, j], expected[0][j], atol: 1e-5, rtol: 1e-4), "output \(j)") }
     }
 
-    @Test func aNonFiniteInputIsNamedAndNothingIsWritten() throws {
-        let model = try Self.model(seed: 48)
-        for (column, value) in [(0, Float.nan), (299, Float.infinity), (150, -Float.infinity)] {
-            var values = try Self.inputs(rows: 1, seed: 49).values
-            values[column] = value
-            var output = [Float](repeating: 42, count: 37)
-            let error = #expect(throws: NNError.self) {
-                try values.withUnsafeBufferPointer { x in
-                    try output.withUnsafeMutableBufferPointer { y in
-                        try RowBandTests.withThreads(2) { try model.predict(inputs: x, rows: 1, into: y, kind: .raw) }
+    /// With and without standardization (the input is standardized into the graph, or the
+    /// graph reads the caller's row), on one thread and on two (where part 0 checks the row while
+    /// the worker runs).
+    @Test(arguments: [true, false])
+    func aNonFiniteInputIsNamedAndNothingIsWritten(standardized: Bool) throws {
+        let model = try Self.model(seed: 48, standardized: standardized)
+        for threads in [1, 2] {
+            for (column, value) in [(0, Float.nan), (299, Float.infinity), (150, -Float.infinity)] {
+                var values = try Self.inputs(rows: 1, seed: 49).values
+                values[column] = value
+                var output = [Float](repeating: 42, count: 37)
+                let error = #expect(throws: NNError.self) {
+                    try values.withUnsafeBufferPointer { x in
+                        try output.withUnsafeMutableBufferPointer { y in
+                            try RowBandTests.withThreads(threads) { try model.predict(inputs: x, rows: 1, into: y, kind: .raw) }
+                        }
                     }
                 }
+                #expect(error?.code == .nonFiniteValue, "\(threads) threads")
+                #expect(error?.message.contains("row 0, column \(column)") == true, "\(error?.message ?? "")")
+                #expect(output.allSatisfy { $0 == 42 })
+                // The next finite row predicts normally.
+                values[column] = 0.5
+                let y = try RowBandTests.withThreads(threads) { try model.predict(Matrix(rows: 1, cols: Self.inputWidth, values: values)) }
+                #expect(y.values.allSatisfy { $0.isFinite })
             }
-            #expect(error?.code == .nonFiniteValue)
-            #expect(error?.message.contains("row 0, column \(column)") == true, "\(error?.message ?? "")")
-            #expect(output.allSatisfy { $0 == 42 })
         }
     }
 

@@ -89,7 +89,8 @@ final class PackedForward: PoolTask, @unchecked Sendable {
     /// layer by layer, by columns). Call only when `applies(rows:)`; the graph's batch size is
     /// set here.
     /// - Throws: `.nonFiniteValue` naming the first NaN or ±∞ (counted from `firstRow`), unless
-    ///   `inputsChecked`; the graph's output is then incomplete (the band that found it stopped).
+    ///   `inputsChecked`; the graph's output is then meaningless (a band that found one stopped,
+    ///   one row ran through with it).
     func forward(source: UnsafePointer<Float>, rows: Int, cols: Int, firstRow: Int, inputsChecked: Bool,
                  standardization: Standardization?, revision: UInt64) throws {
         if packedRevision != revision {
@@ -100,17 +101,21 @@ final class PackedForward: PoolTask, @unchecked Sendable {
             packedRevision = revision
         }
         if rows == 1 {
-            if !inputsChecked {
-                try Model.requireFinite(UnsafeBufferPointer(start: source, count: cols), count: cols, cols: cols,
-                                        firstRow: firstRow)
+            let row = UnsafeBufferPointer(start: source, count: cols)
+            let finite: Bool
+            if let standardization {
+                try graph.setBatchSize(1)
+                standardization.apply(source, to: graph.valuePointer(input.id), rows: 1, cols: cols)
+                finite = singleRow.forward(checking: inputsChecked ? nil : row)
+            } else {
+                finite = try graph.withInput(input, boundTo: source, rows: 1) {
+                    singleRow.forward(checking: inputsChecked ? nil : row)
+                }
             }
-            guard let standardization else {
-                try graph.withInput(input, boundTo: source, rows: 1) { singleRow.forward() }
-                return
+            if !finite {
+                try Model.requireFinite(row, count: cols, cols: cols, firstRow: firstRow)
+                throw NNError(.internalError, "the one-row pass found a non-finite input that the row does not have")
             }
-            try graph.setBatchSize(1)
-            standardization.apply(source, to: graph.valuePointer(input.id), rows: 1, cols: cols)
-            singleRow.forward()
             return
         }
         let bands = max(1, (rows + PackedForward.targetRows - 1) / PackedForward.targetRows)
