@@ -112,10 +112,7 @@ final class PackedForward: PoolTask, @unchecked Sendable {
                     singleRow.forward(checking: inputsChecked ? nil : row)
                 }
             }
-            if !finite {
-                try Model.requireFinite(row, count: cols, cols: cols, firstRow: firstRow)
-                throw NNError(.internalError, "the one-row pass found a non-finite input that the row does not have")
-            }
+            if !finite { try PackedForward.nameNonFinite(row, cols: cols, firstRow: firstRow) }
             return
         }
         let bands = max(1, (rows + PackedForward.targetRows - 1) / PackedForward.targetRows)
@@ -142,11 +139,16 @@ final class PackedForward: PoolTask, @unchecked Sendable {
             WorkerPool.shared.perform(parts: parts, of: self)
         }
         if nonFinite.load(ordering: .acquiring) {
-            let total = rows &* cols
-            try Model.requireFinite(UnsafeBufferPointer(start: source, count: total), count: total, cols: cols,
-                                    firstRow: firstRow)
-            throw NNError(.internalError, "a band found a non-finite input that the whole batch does not have")
+            try PackedForward.nameNonFinite(UnsafeBufferPointer(start: source, count: rows &* cols), cols: cols,
+                                            firstRow: firstRow)
         }
+    }
+
+    /// Throws `.nonFiniteValue` naming the first NaN or ±∞ of `values` (rows of `cols`, counted
+    /// from `firstRow`), after a part reported one while the pass ran.
+    private static func nameNonFinite(_ values: UnsafeBufferPointer<Float>, cols: Int, firstRow: Int) throws -> Never {
+        try Model.requireFinite(values, count: values.count, cols: cols, firstRow: firstRow)
+        throw NNError(.internalError, "a part of the pass found a non-finite input that the rows do not have")
     }
 
     /// One band: rows `part · bandRows` onwards through every node.
