@@ -75,9 +75,13 @@ import Testing
     /// Hands `body` the case's product over a, b, the bias and a copy of c0 (row-major, with the
     /// case's transposes), with the scratch a graph node provides, NaN-filled so that a part read
     /// before it is written shows; returns C afterwards.
-    static func withProduct(_ c: Case, a: [Float], b: [Float], c0: [Float], bias: [Float], _ body: (Gemm) -> Void) -> [Float] {
+    static func withProduct(_ c: Case, a: [Float], b: [Float], c0: [Float], bias: [Float], weightGradient: Bool = false,
+                            _ body: (Gemm) -> Void) -> [Float] {
         var out = c0
-        let scratchCount = Gemm.scratchCount(inner: c.k, columns: c.n, rows: c.m, inputGradient: false, weightGradient: false)
+        // A weight gradient's node: inputs m, outputs n, rows k.
+        let scratchCount = weightGradient
+            ? Gemm.scratchCount(inner: c.m, columns: c.n, rows: c.k, inputGradient: false, weightGradient: true)
+            : Gemm.scratchCount(inner: c.k, columns: c.n, rows: c.m, inputGradient: false, weightGradient: false)
         var scratch = [Float](repeating: .nan, count: max(1, scratchCount))
         a.withUnsafeBufferPointer { ap in
             b.withUnsafeBufferPointer { bp in
@@ -182,6 +186,88 @@ import Testing
         for r in [0, 1, 350, 699] {
             let one = try model.predict(Matrix(rows: 1, cols: 300, values: inputs.row(r)))
             for j in 0 ..< 4 { #expect(abs(one.values[j] - all.values[r * 4 + j]) < 1e-5) }
+        }
+    }
+
+    /// A small product (nncore's own loops) as a training step makes them: the forward and
+    /// input-gradient products, and the weight gradients with the bias gradient's column sums.
+    struct SmallCase: CustomTestStringConvertible, Sendable {
+        var product: Case
+        /// The cut the pool makes with 2 threads.
+        var cut: WorkerPool.Job.Cut
+        /// Whether the product also sums op(B)'s columns (onto sums of 1s, or over them).
+        var columnSums = false, accumulateColumnSums = true
+        var testDescription: String {
+            "\(product.testDescription), \(cut)\(columnSums ? accumulateColumnSums ? " + column sums" : " = column sums" : "")"
+        }
+    }
+
+    static let smallCases: [SmallCase] = [
+        // The spiral's step (300 rows, 2-100-3): forward products, input gradient, weight gradients.
+        SmallCase(product: Case(transA: false, transB: false, m: 300, n: 100, k: 2, beta: 0, bias: true), cut: .rows),
+        SmallCase(product: Case(transA: false, transB: false, m: 300, n: 3, k: 100, beta: 0, bias: true), cut: .rows),
+        SmallCase(product: Case(transA: false, transB: true, m: 300, n: 100, k: 3, beta: 0, bias: false), cut: .rows),
+        SmallCase(product: Case(transA: true, transB: false, m: 2, n: 100, k: 300, beta: 0, bias: false), cut: .inner,
+                  columnSums: true, accumulateColumnSums: false),
+        SmallCase(product: Case(transA: true, transB: false, m: 100, n: 3, k: 300, beta: 1, bias: false), cut: .inner,
+                  columnSums: true),
+        SmallCase(product: Case(transA: true, transB: false, m: 5, n: 40, k: 333, beta: 1, bias: false), cut: .inner),
+        // Wider than tall: blocks of columns.
+        SmallCase(product: Case(transA: false, transB: false, m: 40, n: 300, k: 8, beta: 0, bias: true), cut: .cols),
+    ]
+
+    /// Small products split over the pool give the Double reference's values, the bits of the
+    /// same blocks computed on the caller alone, and with blocks of rows or columns the bits of
+    /// the whole product on one thread (every element is summed the same way); the bias
+    /// gradient's column sums come out of the weight gradient's blocks right.
+    @Test(arguments: smallCases) func smallProductsSplitOverThePool(_ test: SmallCase) throws {
+        let c = test.product
+        let a = Self.random(c.m * c.k, seed: 11), b = Self.random(c.k * c.n, seed: 12)
+        let c0 = Self.random(c.m * c.n, seed: 13), bias = Self.random(c.n, seed: 14)
+        let expected = Self.reference(c, a: a, b: b, c0: c0, bias: bias)
+        var expectedSums = [Double](repeating: test.accumulateColumnSums ? 1 : 0, count: c.n)
+        for p in 0 ..< c.k { for j in 0 ..< c.n { expectedSums[j] += Double(b[p * c.n + j]) } }
+        let saved = Runtime.threadCount
+        defer { Runtime.threadCount = saved }
+        var results: [Int: ([Float], [Float])] = [:]
+        for threads in [1, 2, 3] {
+            Runtime.threadCount = threads
+            var runs: [([Float], [Float])] = []
+            for alone in [false, true] {
+                var sums = [Float](repeating: test.accumulateColumnSums ? 1 : .nan, count: c.n)
+                let out = sums.withUnsafeMutableBufferPointer { sp in
+                    Self.withProduct(c, a: a, b: b, c0: c0, bias: bias, weightGradient: test.columnSums) { whole in
+                        var product = whole
+                        if test.columnSums {
+                            product.columnSumsOfB = sp.baseAddress!
+                            product.accumulateColumnSums = test.accumulateColumnSums
+                        }
+                        let pooled = product.pooled
+                        #expect(pooled.smallLoop != nil, "not a small product")
+                        let job = WorkerPool.shared.plan(pooled, threads: threads)
+                        if threads == 2 { #expect(job?.cut == test.cut && job?.chunks == 2) }
+                        if threads == 1 { #expect(job == nil) }
+                        if alone, let job { job.runAlone() } else { product.perform() }
+                    }
+                }
+                runs.append((out, sums))
+            }
+            #expect(runs[0].0.map(\.bitPattern) == runs[1].0.map(\.bitPattern), "\(threads) threads differ from the caller alone")
+            #expect(runs[0].1.map(\.bitPattern) == runs[1].1.map(\.bitPattern), "\(threads) threads' sums differ alone")
+            var worst = 0.0
+            for i in expected.indices {
+                worst = max(worst, abs(Double(runs[0].0[i]) - expected[i]) / (1 + abs(expected[i])))
+            }
+            if test.columnSums {
+                for j in 0 ..< c.n {
+                    worst = max(worst, abs(Double(runs[0].1[j]) - expectedSums[j]) / (1 + abs(expectedSums[j])))
+                }
+            }
+            #expect(worst < 1e-5, "largest relative error \(worst) with \(threads) threads")
+            results[threads] = runs[0]
+        }
+        if test.cut != .inner {
+            #expect(results[2]!.0.map(\.bitPattern) == results[1]!.0.map(\.bitPattern), "blocks changed the bits")
         }
     }
 

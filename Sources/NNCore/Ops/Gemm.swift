@@ -33,6 +33,15 @@ struct Gemm {
     /// bias only): C = (op(A)·op(B)) ⊙ f′, the gradient of a ReLU-family layer's input
     /// (see `Graph.planActivationFusion`).
     var derivative: SmallProduct.Derivative? = nil
+    /// Set on a small product handed to the pool (`perform`): the loop its blocks run, B already
+    /// stored the way that loop reads it.
+    var smallLoop: SmallProduct.Loop? = nil
+    /// Also the column sums of op(B) over the inner dimension (a bias gradient, B being dY): added
+    /// to these n floats, or written over them when `accumulateColumnSums` is false. Only on
+    /// products with B untransposed (k × n, ldb = n), as a weight gradient's product is, whose
+    /// small loops read B as stored.
+    var columnSumsOfB: UnsafeMutablePointer<Float>? = nil
+    var accumulateColumnSums = true
 
     /// The most inner blocks a one-row product is cut into (the scratch a node provides).
     static let maxInnerBlocks = 8
@@ -49,7 +58,11 @@ struct Gemm {
         let (weights, overflow) = k.multipliedReportingOverflow(by: n)
         let panels = panelScratchCount(rows: rows, inner: k, columns: n, inputGradient: inputGradient,
                                        weightGradient: weightGradient)
-        return max(innerBlocks, !overflow && weights <= packLimit ? weights : 0, panels)
+        // A small weight gradient cut into blocks of the batch's rows: up to three blocks' parts
+        // of the k × n gradient and the n bias sums (4 threads; more threads cut it otherwise).
+        let smallGradientParts = weightGradient && !overflow && rows >= 2 * WorkerPool.chunkAlignment
+            && Double(rows) * Double(weights) < Double(smallProductLimit) ? 3 * (weights + n) : 0
+        return max(innerBlocks, !overflow && weights <= packLimit ? weights : 0, panels, smallGradientParts)
     }
 
     /// Whether `scratch` holds at least `count` floats.
@@ -99,6 +112,10 @@ struct Gemm {
     /// Computes the block `rows × cols` of C over all of k, then applies the epilogue to it: in
     /// the panel loops when the product `usesPanels`, with OpenBLAS otherwise.
     func computeBlock(rows: Range<Int>, cols: Range<Int>) {
+        if let smallLoop {
+            computeSmallBlock(smallLoop, rows: rows, cols: cols)
+            return
+        }
         if usesPanels, computePanels(rows: rows, cols: cols) { return }
         compute(rows: rows, cols: cols, inner: 0 ..< k)
         finishBlock(rows: rows, cols: cols)
@@ -117,15 +134,40 @@ struct Gemm {
         if let derivative { SmallProduct.applyDerivative(derivative, to: c, ldc: ldc, rows: rows, cols: cols) }
     }
 
-    /// a[inner]·B[inner, :] of a one-row, untransposed-B product, written (not added) to `out`.
-    func computePart(inner: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+    /// Floats of scratch one inner block beyond the first needs (`WorkerPool.Job.Cut.inner`): its
+    /// part of C, then its part of the column sums of B.
+    var innerPartCount: Int { m &* n &+ (columnSumsOfB == nil ? 0 : n) }
+
+    /// op(A)[:, inner]·op(B)[inner, :]: added to C (β as given) when `out` is nil, else written
+    /// to `out` (m × n, row stride n). The bias, epilogue and derivative are left to `finishBlock`.
+    /// For one-row products with B untransposed, and small products (`smallLoop`).
+    func computeInner(_ inner: Range<Int>, into out: UnsafeMutablePointer<Float>?) {
         var part = self
-        part.c = out
-        part.beta = 0
-        part.bias = nil
+        if let out {
+            part.c = out
+            part.ldc = n
+            part.beta = 0
+            part.bias = nil
+        }
         part.epilogue = nil
         part.derivative = nil
-        part.compute(rows: 0 ..< 1, cols: 0 ..< n, inner: inner)
+        guard let smallLoop else {
+            part.compute(rows: 0 ..< m, cols: 0 ..< n, inner: inner)
+            return
+        }
+        part.k = inner.count
+        part.a = transA ? a + inner.lowerBound &* lda : a + inner.lowerBound
+        part.b = transB ? b + inner.lowerBound : b + inner.lowerBound &* ldb
+        part.computeSmallBlock(smallLoop, rows: 0 ..< m, cols: 0 ..< n)
+    }
+
+    /// Sums the rows `inner` of B into `columnSumsOfB` (as `accumulateColumnSums` says), or
+    /// writes their sums to `out`; nothing when there is no `columnSumsOfB`.
+    func sumColumnsOfB(inner: Range<Int>? = nil, into out: UnsafeMutablePointer<Float>? = nil) {
+        guard let sums = columnSumsOfB else { return }
+        let rows = inner ?? 0 ..< k
+        ColumnSum.accumulate(b + rows.lowerBound &* ldb, into: out ?? sums, rows: rows.count, cols: n,
+                             accumulate: out == nil ? accumulateColumnSums : false)
     }
 
     /// One product of 1024 × 8 by 8 × 512 (a 2 MB result) on the calling thread, the first time
@@ -146,18 +188,26 @@ struct Gemm {
                     buffer + m * k, Int32(n), 0, buffer + m * k + k * n, Int32(n))
     }
 
-    /// Computes all of C and its epilogue: a small product in nncore's loops on the calling
-    /// thread, a larger one with OpenBLAS, on the worker pool when it is large enough.
+    /// Computes all of C and its epilogue: a small product in nncore's loops, a larger one with
+    /// OpenBLAS, each on the worker pool when it is large enough (`WorkerPool.plan`).
     ///
-    /// Small products are not split: on a 2-core Zen VM, handing the spiral net's products
-    /// (60k–90k multiply-adds, 5–10 µs) to a second thread made its training step slower
-    /// (5,900–9,300 steps/s against 9,200 on one thread), the result rows having to move between
-    /// the cores' caches.
+    /// A small product's B is oriented for its loop once, on the calling thread, before its
+    /// blocks are handed out. The pool cuts the products of a training step by the batch's rows
+    /// (weight gradients included, `WorkerPool.plan`), so that each thread reads the rows it
+    /// wrote. On a 2-core Zen 1 VM, where a cache line took about 0.35 µs to reach the other
+    /// core, splitting the spiral net's products (60k–90k multiply-adds) with the weight
+    /// gradients cut by columns made its step slower, so they ran whole; on a 2-core Zen 4 VM
+    /// (about 40 ns), split this way, the step ran at 40–43k steps/s against 35–38k whole.
     func perform() {
-        if let kernel = smallKernel {
-            computeSmall(kernel)
-        } else {
-            WorkerPool.shared.perform(self)
-        }
+        WorkerPool.shared.perform(pooled)
+    }
+
+    /// This product as `perform` hands it to the pool: a small one with its loop chosen and B
+    /// stored the way the loop reads it.
+    var pooled: Gemm {
+        guard let kernel = smallKernel else { return self }
+        var product = oriented(for: kernel)
+        product.smallLoop = kernel
+        return product
     }
 }

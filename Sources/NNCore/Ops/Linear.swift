@@ -21,14 +21,20 @@ enum MatMul {
     static func backward(a: UnsafePointer<Float>, b: UnsafePointer<Float>, dc: UnsafePointer<Float>,
                          da: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?, m: Int, k: Int, n: Int,
                          accumulateA: Bool = true, accumulateB: Bool = true, scratch: UnsafeMutableBufferPointer<Float>? = nil,
-                         derivativeOfA: SmallProduct.Derivative? = nil) {
+                         derivativeOfA: SmallProduct.Derivative? = nil, columnSumsOfC: UnsafeMutablePointer<Float>? = nil,
+                         accumulateColumnSums: Bool = true) {
         if let da {
             Gemm(transB: true, m: m, n: k, k: n, beta: accumulateA ? 1 : 0, a: dc, lda: n, b: b, ldb: n, c: da, ldc: k,
                  scratch: scratch, derivative: accumulateA ? nil : derivativeOfA).perform()
         }
         if let db {
-            Gemm(transA: true, m: k, n: n, k: m, beta: accumulateB ? 1 : 0, a: a, lda: k, b: dc, ldb: n, c: db, ldc: n,
-                 scratch: scratch).perform()
+            var product = Gemm(transA: true, m: k, n: n, k: m, beta: accumulateB ? 1 : 0, a: a, lda: k, b: dc, ldb: n,
+                               c: db, ldc: n, scratch: scratch)
+            product.columnSumsOfB = columnSumsOfC
+            product.accumulateColumnSums = accumulateColumnSums
+            product.perform()
+        } else if let columnSumsOfC {
+            ColumnSum.accumulate(dc, into: columnSumsOfC, rows: m, cols: n, accumulate: accumulateColumnSums)
         }
     }
 }
@@ -53,9 +59,10 @@ enum Affine {
                          dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?, dbias: UnsafeMutablePointer<Float>?,
                          m: Int, k: Int, n: Int, accumulateX: Bool = true, accumulateW: Bool = true, accumulateBias: Bool = true,
                          scratch: UnsafeMutableBufferPointer<Float>? = nil, derivativeOfX: SmallProduct.Derivative? = nil) {
+        // The bias gradient is summed with the weight gradient's product, over the same blocks
+        // of the batch's rows when the pool cuts that product along them (`Gemm.columnSumsOfB`).
         MatMul.backward(a: x, b: w, dc: dy, da: dx, db: dw, m: m, k: k, n: n, accumulateA: accumulateX, accumulateB: accumulateW,
-                        scratch: scratch, derivativeOfA: derivativeOfX)
-        if let dbias { ColumnSum.accumulate(dy, into: dbias, rows: m, cols: n, accumulate: accumulateBias) }
+                        scratch: scratch, derivativeOfA: derivativeOfX, columnSumsOfC: dbias, accumulateColumnSums: accumulateBias)
     }
 }
 

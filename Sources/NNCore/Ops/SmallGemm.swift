@@ -4,9 +4,12 @@
 // the CPU runs AVX2 and FMA (`nncore_cpu_runs_avx2_kernels`), the baseline x86-64 build otherwise.
 //
 // Every element of C is computed in a fixed order that depends only on the product's shape and
-// the instruction set, so results do not depend on threads (small products are not split, see
-// `Gemm.perform`) or on timing. The two instruction sets round differently (a fused multiply-add
-// rounds once), so results agree across machines to float rounding, not bit for bit.
+// the instruction set. The pool splits a small product (`Gemm.perform`, `WorkerPool.plan`) into
+// blocks of rows or columns, which give every element the same bits, or, for a weight gradient,
+// into blocks of the inner dimension (the batch's rows), whose partial sums are added in block
+// order: results depend on the thread count, never on timing. The two instruction sets round
+// differently (a fused multiply-add rounds once), so results agree across machines to float
+// rounding, not bit for bit.
 
 import CPUFeatures
 import NNKernels
@@ -38,18 +41,33 @@ extension Gemm {
     /// Computes all of C and its epilogue with `kernel` on the calling thread: with the AVX2
     /// loops when `avx2` (only where the CPU runs them), the baseline ones otherwise.
     func computeSmall(_ kernel: SmallProduct.Loop, avx2: Bool = Gemm.kernelsUseAVX2) {
-        // rowSums reads op(B)'s rows, dotProducts its columns, contiguously.
-        var product = self
-        if (kernel == .rowSums && transB) || (kernel == .dotProducts && !transB) {
-            product = withTransposedCopyOfB()
-        }
+        oriented(for: kernel).computeSmallBlock(kernel, rows: 0 ..< m, cols: 0 ..< n, avx2: avx2)
+    }
+
+    /// This product with B stored the way `kernel` reads it: rowSums reads op(B)'s rows,
+    /// dotProducts its columns, contiguously (a copy in scratch when B is stored the other way).
+    func oriented(for kernel: SmallProduct.Loop) -> Gemm {
+        (kernel == .rowSums && transB) || (kernel == .dotProducts && !transB) ? withTransposedCopyOfB() : self
+    }
+
+    /// Computes the block `rows × cols` of C (over all of the inner dimension) and its epilogue
+    /// with `kernel`, B already `oriented` for it. Blocks write disjoint parts of C and read B
+    /// only, so threads may compute different blocks at once (`WorkerPool.perform`).
+    func computeSmallBlock(_ kernel: SmallProduct.Loop, rows: Range<Int>, cols: Range<Int>,
+                           avx2: Bool = Gemm.kernelsUseAVX2) {
+        guard !rows.isEmpty, !cols.isEmpty else { return }
         let inRegisters = epilogue.flatMap(ActivationKernel.registerActivation)
         // rowSums applies the derivative in its registers; after the other loops it is a pass.
-        let derivativeInRegisters = kernel == .rowSums ? derivative : nil
-        let small = SmallProduct(kernel, transA: product.transA, transB: product.transB, m: m, n: n, k: k,
-                                 a: product.a, lda: product.lda, b: product.b, ldb: product.ldb,
-                                 c: c, ldc: ldc, bias: bias, beta: beta, activation: inRegisters,
-                                 derivative: derivativeInRegisters)
+        var derivativeInRegisters = kernel == .rowSums ? derivative : nil
+        if let whole = derivativeInRegisters {
+            derivativeInRegisters!.output = whole.output + (rows.lowerBound &* whole.ld &+ cols.lowerBound)
+        }
+        let (row, column) = (rows.lowerBound, cols.lowerBound)
+        let small = SmallProduct(kernel, transA: transA, transB: transB, m: rows.count, n: cols.count, k: k,
+                                 a: transA ? a + row : a + row &* lda, lda: lda,
+                                 b: transB ? b + column &* ldb : b + column, ldb: ldb,
+                                 c: c + (row &* ldc &+ column), ldc: ldc, bias: bias.map { $0 + column }, beta: beta,
+                                 activation: inRegisters, derivative: derivativeInRegisters)
         if avx2 {
             AVX2Kernels.compute(small)
         } else {
@@ -59,7 +77,7 @@ extension Gemm {
         var rest = self
         if inRegisters != nil || epilogue == .identity { rest.epilogue = nil }
         if derivativeInRegisters != nil { rest.derivative = nil }
-        rest.finishBlock(rows: 0 ..< m, cols: 0 ..< n)
+        rest.finishBlock(rows: rows, cols: cols)
     }
 
     /// The same product with B stored the other way round: a copy in scratch (k × n floats), and

@@ -127,9 +127,10 @@ final class WorkerPool: @unchecked Sendable {
             case rows
             /// Column blocks of C.
             case cols
-            /// Blocks of the inner dimension of a one-row product: block 0 adds its part to C,
-            /// block i > 0 writes its part to `product.scratch` row i − 1, and `finish()` adds
-            /// those rows to C in order.
+            /// Blocks of the inner dimension of a one-row product or of a small weight gradient:
+            /// block 0 adds its part to C, block i > 0 writes its part to `product.scratch` (part
+            /// i − 1, `Gemm.innerPartCount` floats), and `finish()` adds those parts to C in order.
+            /// Each block also sums its rows of B into `Gemm.columnSumsOfB` (block 0) or its part.
             case inner
             /// Blocks of `rows` rows by `chunkSize` columns, `columnBlocks` to a band of rows,
             /// numbered along the band first.
@@ -177,22 +178,29 @@ final class WorkerPool: @unchecked Sendable {
                 product.packPanels(cols: start ..< min(start &+ chunkSize, product.n))
             case .inner:
                 let inner = start ..< min(start &+ chunkSize, product.k)
-                if chunk == 0 {
-                    product.compute(rows: 0 ..< 1, cols: 0 ..< product.n, inner: inner)
-                } else {
-                    product.computePart(inner: inner, into: product.scratch!.baseAddress! + (chunk &- 1) &* product.n)
-                }
+                let part = chunk == 0 ? nil : product.scratch!.baseAddress! + (chunk &- 1) &* product.innerPartCount
+                product.computeInner(inner, into: part)
+                product.sumColumnsOfB(inner: inner, into: part.map { $0 + product.m &* product.n })
             }
         }
 
-        /// After every block is done: adds the inner blocks' parts to C, in block order, then
-        /// applies the epilogue.
+        /// After every block is done: adds the inner blocks' parts to C (and to the column sums),
+        /// in block order, then applies the epilogue; after other cuts, sums B's columns.
         func finish() {
-            guard cut == .inner else { return }
-            for chunk in 1 ..< chunks {
-                Accumulate.add(product.scratch!.baseAddress! + (chunk &- 1) &* product.n, into: product.c, count: product.n)
+            switch cut {
+            case .inner: break
+            case .rows, .cols, .tiles: return product.sumColumnsOfB()
+            case .packing: return
             }
-            product.finishBlock(rows: 0 ..< 1, cols: 0 ..< product.n)
+            let (m, n) = (product.m, product.n)
+            for chunk in 1 ..< chunks {
+                let part = product.scratch!.baseAddress! + (chunk &- 1) &* product.innerPartCount
+                for row in 0 ..< m {
+                    Accumulate.add(part + row &* n, into: product.c + row &* product.ldc, count: n)
+                }
+                if let sums = product.columnSumsOfB { Accumulate.add(part + m &* n, into: sums, count: n) }
+            }
+            product.finishBlock(rows: 0 ..< m, cols: 0 ..< n)
         }
     }
 
@@ -248,6 +256,9 @@ final class WorkerPool: @unchecked Sendable {
     /// The same for one-row products, which read each weight once and are bound by memory:
     /// splitting them puts half the weights in each core's cache.
     static let rowThreshold = 1 << 15
+    /// The same for products in nncore's small loops (`Gemm.smallLoop`, below
+    /// `Gemm.smallProductLimit`), whose blocks run those loops.
+    static let smallSplitThreshold = 1 << 15
     /// A panel product (`Gemm.usesPanels`) is also cut into up to this many bands of rows, of at
     /// least `panelBandRows` rows, so that threads claim several smaller blocks and a worker on a
     /// slow core holds up less. With 4 bands, batches of 1,024 rows of net M ran faster than with
@@ -269,16 +280,25 @@ final class WorkerPool: @unchecked Sendable {
     /// thread count.
     func plan(_ product: Gemm, threads: Int) -> Job? {
         let multiplyAdds = Double(product.m) * Double(product.n) * Double(max(product.k, 1))
-        let threshold = product.m == 1 ? WorkerPool.rowThreshold : WorkerPool.parallelThreshold
+        let threshold = product.m == 1 ? WorkerPool.rowThreshold
+            : product.smallLoop != nil ? WorkerPool.smallSplitThreshold : WorkerPool.parallelThreshold
         guard threads > 1, multiplyAdds >= Double(threshold) else { return nil }
         let cut: Job.Cut, extent: Int
         if product.m == 1, !product.transB, threads <= Gemm.maxInnerBlocks, product.n <= Gemm.innerCutMaxColumns,
-           product.hasScratch((Gemm.maxInnerBlocks - 1) * product.n) {
+           product.hasScratch((threads - 1) * product.innerPartCount) {
             // y = x·W with W (k, n) row-major: inner blocks read contiguous rows of W (column
             // blocks would read strided pieces of every row).
             cut = .inner
             extent = product.k
-        } else if product.usesPanels {
+        } else if product.smallLoop != nil, product.transA, !product.transB, product.bias == nil,
+                  product.epilogue == nil, product.derivative == nil,
+                  product.hasScratch((threads - 1) * product.innerPartCount) {
+            // A weight gradient (Aᵀ·dY, the inner dimension being the batch's rows): blocks of
+            // rows, as the other small products of a step are cut, so that each thread reads the
+            // rows it computed and nothing but the partial sums moves between the cores.
+            cut = .inner
+            extent = product.k
+        } else if product.usesPanels, product.smallLoop == nil {
             // Blocks of columns, so that each thread packs only its own columns of op(B) (and
             // bands of rows, below).
             cut = .cols
@@ -295,7 +315,7 @@ final class WorkerPool: @unchecked Sendable {
         let perThread = (extent + threads - 1) / threads
         let chunkSize = (perThread + alignment - 1) / alignment * alignment
         let chunks = (extent + chunkSize - 1) / chunkSize
-        if product.usesPanels {
+        if product.usesPanels, product.smallLoop == nil {
             let bands = max(1, min(WorkerPool.panelBands, product.m / WorkerPool.panelBandRows))
             guard chunks * bands > 1 else { return nil }
             let rows = (product.m + bands - 1) / bands
@@ -310,6 +330,7 @@ final class WorkerPool: @unchecked Sendable {
     func perform(_ product: Gemm) {
         guard var job = plan(product, threads: threadCount) else {
             product.computeBlock(rows: 0 ..< product.m, cols: 0 ..< product.n)
+            product.sumColumnsOfB()
             return
         }
         let shared = withPool {
