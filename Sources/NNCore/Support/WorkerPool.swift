@@ -239,6 +239,7 @@ final class WorkerPool: @unchecked Sendable {
         // initial count, then keep OpenBLAS itself on one thread.
         requestedThreads = Atomic(min(max(1, Int(openblas_get_num_threads())), WorkerPool.maxThreads))
         openblas_set_num_threads(1)
+        _ = nncore_openblas_stop_threads()
         let line = UnsafeMutableRawPointer.allocate(byteCount: 128, alignment: 128)
         board = line.bindMemory(to: Board.self, capacity: 1)
         board.initialize(to: Board())
