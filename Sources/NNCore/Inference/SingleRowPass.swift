@@ -283,17 +283,15 @@ final class SingleRowPass: PoolTask, @unchecked Sendable {
     }
 
     /// Waits until every unit of `stage` is done (all are claimed by now). Spins with the CPU's
-    /// pause hint, giving the core away every 256 rounds (about 7 µs): a thread holding a unit
-    /// may have been put on this core.
+    /// pause hint, giving the core away now and then (`SpinWait`): a thread holding a unit may
+    /// have been put on this core.
     private func waitForUnits(of stage: Stage) {
-        var start = 0, spins = 0
+        var start = 0, spin = SpinWait()
         for unit in 0 ..< stage.units {
             let state = states! + (stage.firstState &+ unit) &* SingleRowPass.stateStride
             while state.pointee.load(ordering: .acquiring) != call &* 2 &+ 1 {
                 if start == 0 { start = WorkerPool.nanoseconds() }
-                nncore_cpu_relax()
-                spins &+= 1
-                if spins & 255 == 0 { sched_yield() }
+                spin.pause()
             }
         }
         if start != 0 { waited.add(WorkerPool.nanoseconds() &- start, ordering: .relaxed) }

@@ -371,7 +371,11 @@ final class WorkerPool: @unchecked Sendable {
         guard start >= serialUntil.load(ordering: .relaxed),
               busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
         let waited = body()
-        noteWait(waited, afterOwnWork: WorkerPool.nanoseconds() &- start &- waited)
+        if waited > WorkerPool.stallNanoseconds {
+            noteWait(waited, afterOwnWork: WorkerPool.nanoseconds() &- start &- waited)
+        } else {
+            consecutiveStalls = 0
+        }
         busy.store(false, ordering: .releasing)
         return true
     }
@@ -385,20 +389,24 @@ final class WorkerPool: @unchecked Sendable {
         // reading it just then, before the caller could start.
         job.run(chunk: 0)
         let workers = job.chunks &- 1 &- work(board.pointee.claim.load(ordering: .relaxed), index: -1)
-        let ownDone = WorkerPool.nanoseconds()
         // Wait for the workers' blocks, yielding now and then: if the scheduler has put a worker
         // on this core, it needs the core to finish (a pure spin here waited out whole time
-        // slices, and an M epoch ran at half its one-thread rate in some processes).
-        var spins = 0
-        while finished.load(ordering: .acquiring) < workers {
-            nncore_cpu_relax()
-            spins &+= 1
-            if spins & 15 == 0 { sched_yield() }
+        // slices, and an M epoch ran at half its one-thread rate in some processes). The clock
+        // is read only when there is a wait (a read took 26 ns on a Zen 4 VM; the spiral's step
+        // makes five jobs of 2–3 µs).
+        var waited = 0
+        if finished.load(ordering: .acquiring) < workers {
+            let waitStart = WorkerPool.nanoseconds()
+            var spin = SpinWait()
+            repeat { spin.pause() } while finished.load(ordering: .acquiring) < workers
+            waited = WorkerPool.nanoseconds() &- waitStart
         }
         job.finish()
-        let partsWaited = job.task?.waitNanoseconds() ?? 0
-        return WorkerPool.nanoseconds() &- ownDone &+ partsWaited
+        return waited &+ (job.task?.waitNanoseconds() ?? 0)
     }
+
+    /// The shortest wait for the workers that counts as a stall (`noteWait`).
+    static let stallNanoseconds = 50_000
 
     // Back-off when the workers are slow to finish (the caller owns these while `busy`).
     private var consecutiveStalls = 0
@@ -413,7 +421,7 @@ final class WorkerPool: @unchecked Sendable {
     /// 2 ms, doubling with each consecutive stall up to 128 ms — and then the pool is tried again.
     /// On an idle machine no stall happens and this costs two clock reads per product.
     private func noteWait(_ waited: Int, afterOwnWork own: Int) {
-        guard waited > max(own, 50_000) else {
+        guard waited > max(own, WorkerPool.stallNanoseconds) else {
             consecutiveStalls = 0
             return
         }
@@ -492,16 +500,13 @@ final class WorkerPool: @unchecked Sendable {
         while true {
             var word = board.pointee.claim.load(ordering: .relaxed)
             if WorkerPool.generation(word) == seen {
-                let deadline = WorkerPool.nanoseconds() &+ WorkerPool.spinNanoseconds
-                var spins = 0
+                // Now and then give the core away (`SpinWait`): when the scheduler has put this
+                // worker on the caller's core, the caller gets it back. Without it, one-row
+                // predictions from Python took 20 µs instead of 12.6 in about half the runs.
+                var spin = SpinWait()
                 while WorkerPool.generation(word) == seen {
-                    nncore_cpu_relax()
-                    spins &+= 1
-                    // Now and then give the core away: when the scheduler has put this worker
-                    // on the caller's core, the caller gets it back at once. Without it, one-row
-                    // predictions from Python took 20 µs instead of 12.6 in about half the runs.
-                    if spins & 63 == 0 { sched_yield() }
-                    if spins & 255 == 0, WorkerPool.nanoseconds() > deadline { break }
+                    spin.pause()
+                    if spin.waited > WorkerPool.spinNanoseconds { break }
                     word = board.pointee.claim.load(ordering: .relaxed)
                 }
             }
@@ -547,6 +552,33 @@ final class WorkerPool: @unchecked Sendable {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return ts.tv_sec &* 1_000_000_000 &+ ts.tv_nsec
+    }
+}
+
+/// A spin-wait that gives the core away (`sched_yield`) after every `yieldNanoseconds` of
+/// waiting: a thread the scheduler has put on the same core gets it back within microseconds,
+/// and a short wait stays a spin. On a 2-core Zen 4 VM a pause took 28 ns and a `sched_yield`
+/// 0.7 µs; yielding every 16 pauses (as the pool's caller did) spent more of a microsecond's
+/// wait in the system call than spinning, and answered late when the other thread finished.
+struct SpinWait {
+    static let yieldNanoseconds = 4_000
+    private var spins = 0, start = 0, nextYield = 0
+    /// Nanoseconds since the first `pause`, as of the last look at the clock (every 16 pauses).
+    private(set) var waited = 0
+
+    /// One round of the wait: the CPU's pause hint, and every 16 rounds a look at the clock.
+    mutating func pause() {
+        nncore_cpu_relax()
+        spins &+= 1
+        guard spins & 15 == 0 else { return }
+        let now = WorkerPool.nanoseconds()
+        if start == 0 {
+            (start, nextYield) = (now, now &+ SpinWait.yieldNanoseconds)
+        } else if now >= nextYield {
+            sched_yield()
+            nextYield = WorkerPool.nanoseconds() &+ SpinWait.yieldNanoseconds
+        }
+        waited = now &- start
     }
 }
 
