@@ -23,29 +23,37 @@ enum SoftmaxCrossEntropy {
         }
         if weights == nil { labelTerms /= Double(normaliser) }
         expInPlace(probabilities, count: rows &* classes)
-        // Normalise each row by its sum Sᵢ, and Σ shareᵢ·ln Sᵢ.
+        // Normalise each row by its sum Sᵢ, and Σ shareᵢ·ln Sᵢ: one loop per case, so that the
+        // unweighted loop calls nothing (with the weighted case's logarithm in the same loop, a
+        // profile showed the product stored to the stack and loaded again in every row).
         var logTerms = 0.0
-        var product = 1.0, exponent = 0.0  // Π Sᵢ = product · 2^exponent
-        for r in 0 ..< rows {
-            let y = probabilities + r &* classes
-            var total: Float = 0
-            for j in 0 ..< classes { total += y[j] }
-            let inverse = 1 / total
-            for j in 0 ..< classes { y[j] *= inverse }
-            if let weights {
+        if let weights {
+            for r in 0 ..< rows {
+                let total = SoftmaxCrossEntropy.normalise(probabilities + r &* classes, classes: classes)
                 logTerms += Double(LossSupport.share(weights, row: r, normaliser: normaliser) * _log(total))
-            } else {
-                product *= Double(total)
+            }
+        } else {
+            var product = 1.0, exponent = 0.0  // Π Sᵢ = product · 2^exponent
+            for r in 0 ..< rows {
+                product *= Double(SoftmaxCrossEntropy.normalise(probabilities + r &* classes, classes: classes))
                 if product > 0x1p512 {
                     product *= 0x1p-512
                     exponent += 512
                 }
             }
-        }
-        if weights == nil {
             logTerms = (_log(product) + exponent * 0.693_147_180_559_945_3) / Double(normaliser)
         }
         return Float(logTerms - labelTerms)
+    }
+
+    /// Divides a row of exponentials by their sum, which it returns.
+    @inline(__always)
+    static func normalise(_ y: UnsafeMutablePointer<Float>, classes: Int) -> Float {
+        var total: Float = 0
+        for j in 0 ..< classes { total += y[j] }
+        let inverse = 1 / total
+        for j in 0 ..< classes { y[j] *= inverse }
+        return total
     }
 
     /// dLogits += dLoss · shareᵢ · (p − onehot(y)); with `accumulate` false, dLogits = ….
