@@ -649,17 +649,20 @@ const char * nn_last_error_message(void);
 /**
  * Sets how many threads a large matrix product uses (process-wide).
  *
- * nncore splits large products into blocks that the calling thread and the workers of its own
- * pool compute, each block with OpenBLAS single-threaded; small products run on the calling
- * thread. The count starts at OpenBLAS's own (the cores, or OPENBLAS_NUM_THREADS); nncore's
- * first product sets OpenBLAS's process-wide thread count to 1. Workers wait for work spinning
- * for about 0.2 ms, then sleep; when they are slow to finish (another process holds their
- * core), products run on the calling thread alone for a while. Training is deterministic for a
- * given seed and thread count (never dependent on timing); a different count may change the
- * last bits of products, since OpenBLAS rounds the blocks' edges differently. Products of
- * fewer than 2^17 multiply-adds run in nncore's own SIMD loops, which exist in two builds:
- * AVX2 with fused multiply-adds, used where the CPU and OS support it (checked once with
- * CPUID), and baseline x86-64, used otherwise or when the environment variable
+ * nncore splits products into blocks that the calling thread and the workers of its own pool
+ * compute, each block with OpenBLAS single-threaded or nncore's own loops; products of fewer
+ * than 2^15 multiply-adds run on the calling thread, and a training step's small products are
+ * cut by the batch's rows. The count starts at OpenBLAS's own (the cores, or
+ * OPENBLAS_NUM_THREADS); nncore's first product sets OpenBLAS's process-wide thread count to 1
+ * and stops OpenBLAS's own idle worker threads (OpenBLAS starts them again if later asked for
+ * several threads). Workers wait for work spinning for about 0.2 ms, then sleep; when they are
+ * slow to finish (another process holds their core), products run on the calling thread alone
+ * for a while. Training is deterministic for a given seed and thread count (never dependent on
+ * timing); a different count may change the last bits of products, since OpenBLAS rounds the
+ * blocks' edges differently and a small weight gradient adds its blocks' partial sums.
+ * Products of fewer than 2^17 multiply-adds run in nncore's own SIMD loops, which exist in two
+ * builds: AVX2 with fused multiply-adds, used where the CPU and OS support it (checked once
+ * with CPUID), and baseline x86-64, used otherwise or when the environment variable
  * NNCORE_KERNELS=baseline is set before the first product. With the AVX2 build, larger
  * products of 16 rows or more (a dense layer's forward, input-gradient and weight-gradient
  * products) also run in nncore's own loops instead of OpenBLAS, cut into blocks of rows and

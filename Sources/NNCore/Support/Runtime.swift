@@ -8,9 +8,11 @@ public enum Runtime {
     /// `OPENBLAS_NUM_THREADS`), and the first use sets OpenBLAS's process-wide thread count
     /// to 1 — a host that uses the same OpenBLAS for its own products and wants them threaded
     /// can set it back with `openblas_set_num_threads`; nncore's blocks then run threaded
-    /// inside OpenBLAS too. Values are clamped to 1...64. Results do not depend on the count:
-    /// each element of a product is computed by the same kernel over the same inner dimension
-    /// whichever thread computes it.
+    /// inside OpenBLAS too (the first use also stops OpenBLAS's own idle threads, which it
+    /// starts again when asked for several). Values are clamped to 1...64. Results are
+    /// deterministic for a count, never dependent on timing; another count may change their
+    /// last bits: a small weight gradient is summed in blocks of the batch's rows, one per
+    /// thread, and OpenBLAS rounds the edges of blocks differently.
     public static var threadCount: Int {
         get { WorkerPool.shared.threadCount }
         set { WorkerPool.shared.threadCount = newValue }

@@ -45,7 +45,9 @@ def set_thread_count(threads: int) -> None:
     select 64). nncore splits large products over its own worker threads and runs OpenBLAS
     single-threaded inside each block (its first product sets the process-wide OpenBLAS
     count of the library it links to 1; NumPy's bundled OpenBLAS is a separate copy and is
-    not affected). Training is deterministic for a given seed and thread count on one machine.
+    not affected, and stops that library's own idle threads). Training is deterministic for a
+    given seed and thread count on one machine; another count may change the last bits, since
+    a small weight gradient is summed in blocks of the batch's rows, one per thread.
     Small products run in nncore's own SIMD loops, built for AVX2 with fused multiply-adds
     where the CPU supports it and for baseline x86-64 otherwise (or when the environment
     variable NNCORE_KERNELS=baseline is set before the first product); on AVX2 CPUs a dense
