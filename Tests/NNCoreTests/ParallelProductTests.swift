@@ -271,24 +271,6 @@ import Testing
         }
     }
 
-    /// The pool's back-off: a wait longer than the caller's own work and than 50 µs is a stall
-    /// at once; shorter waits longer than the caller's own work are a stall after
-    /// `slowJobLimit` such jobs in a row; a job whose wait was no longer than its own work
-    /// starts the count again.
-    @Test func slowWorkersCountAsAStallAfterEnoughJobsInARow() {
-        #expect(WorkerPool.isStall(waited: 60_000, afterOwnWork: 10_000, slowJobs: 0) == (true, 0))
-        #expect(WorkerPool.isStall(waited: 60_000, afterOwnWork: 90_000, slowJobs: 3) == (false, 0))
-        var slow = 0
-        for job in 1 ... WorkerPool.slowJobLimit {
-            let (stall, count) = WorkerPool.isStall(waited: 3_000, afterOwnWork: 2_000, slowJobs: slow)
-            #expect(stall == (job == WorkerPool.slowJobLimit), "job \(job)")
-            slow = count
-        }
-        #expect(slow == 0)
-        #expect(WorkerPool.isStall(waited: 3_000, afterOwnWork: 2_000, slowJobs: WorkerPool.slowJobLimit - 2) == (false, WorkerPool.slowJobLimit - 1))
-        #expect(WorkerPool.isStall(waited: 1_000, afterOwnWork: 2_000, slowJobs: WorkerPool.slowJobLimit - 1) == (false, 0))
-    }
-
     @Test func threadCountIsClampedAndRestored() {
         let saved = Runtime.threadCount
         defer { Runtime.threadCount = saved }

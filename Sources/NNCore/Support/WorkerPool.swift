@@ -371,11 +371,10 @@ final class WorkerPool: @unchecked Sendable {
         guard start >= serialUntil.load(ordering: .relaxed),
               busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
         let waited = body()
-        if waited > 0 {
+        if waited > WorkerPool.stallNanoseconds {
             noteWait(waited, afterOwnWork: WorkerPool.nanoseconds() &- start &- waited)
         } else {
             consecutiveStalls = 0
-            slowJobs = 0
         }
         busy.store(false, ordering: .releasing)
         return true
@@ -409,13 +408,8 @@ final class WorkerPool: @unchecked Sendable {
     /// The shortest wait for the workers that counts as a stall (`noteWait`).
     static let stallNanoseconds = 50_000
 
-    /// Short jobs in a row after which a worker that keeps finishing late counts as a stall.
-    static let slowJobLimit = 16
-
     // Back-off when the workers are slow to finish (the caller owns these while `busy`).
     private var consecutiveStalls = 0
-    /// Jobs in a row in which the caller waited longer than its own share took (`noteWait`).
-    private var slowJobs = 0
     /// Until this time (monotonic ns) products run on the calling thread alone.
     private let serialUntil = Atomic<Int>(0)
     /// The last stored property: keeps the fields above away from whatever the allocator puts next.
@@ -425,28 +419,14 @@ final class WorkerPool: @unchecked Sendable {
     /// caller wait for a whole scheduler time slice, milliseconds. When the caller waited longer
     /// than its own share of the work took, products run on the caller alone for a while —
     /// 2 ms, doubling with each consecutive stall up to 128 ms — and then the pool is tried again.
-    /// Jobs of a few microseconds (the spiral's) never wait that long, but a worker whose core
-    /// another process shares finishes each of them late: once the caller has waited longer than
-    /// its own share in `slowJobLimit` jobs in a row (from then on, splitting costs more than it
-    /// saves), that counts as a stall too. On an idle machine this costs one clock read per job.
+    /// On an idle machine no stall happens and this costs two clock reads per product.
     private func noteWait(_ waited: Int, afterOwnWork own: Int) {
-        let stall: Bool
-        (stall, slowJobs) = WorkerPool.isStall(waited: waited, afterOwnWork: own, slowJobs: slowJobs)
-        guard stall else {
-            if waited <= own { consecutiveStalls = 0 }
+        guard waited > max(own, WorkerPool.stallNanoseconds) else {
+            consecutiveStalls = 0
             return
         }
         consecutiveStalls = min(consecutiveStalls + 1, 7)
         serialUntil.store(WorkerPool.nanoseconds() &+ (1_000_000 << consecutiveStalls), ordering: .relaxed)
-    }
-
-    /// Whether a job whose caller waited `waited` ns for the workers after `own` ns of its own
-    /// work is a stall (`noteWait`), given the count of slow jobs in a row before it; and the
-    /// count after it.
-    static func isStall(waited: Int, afterOwnWork own: Int, slowJobs: Int) -> (Bool, slowJobs: Int) {
-        guard waited > own else { return (false, 0) }
-        if waited > stallNanoseconds { return (true, 0) }
-        return slowJobs + 1 >= slowJobLimit ? (true, 0) : (false, slowJobs + 1)
     }
 
     /// Puts `job` on the board for the workers (starting any that are missing) with its chunk 0
