@@ -419,7 +419,7 @@ final class WorkerPool: @unchecked Sendable {
     /// caller wait for a whole scheduler time slice, milliseconds. When the caller waited longer
     /// than its own share of the work took, products run on the caller alone for a while —
     /// 2 ms, doubling with each consecutive stall up to 128 ms — and then the pool is tried again.
-    /// On an idle machine no stall happens and this costs two clock reads per product.
+    /// On an idle machine no stall happens and this costs one clock read per job (`withPool`).
     private func noteWait(_ waited: Int, afterOwnWork own: Int) {
         guard waited > max(own, WorkerPool.stallNanoseconds) else {
             consecutiveStalls = 0
