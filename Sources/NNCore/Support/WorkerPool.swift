@@ -370,12 +370,7 @@ final class WorkerPool: @unchecked Sendable {
         let start = WorkerPool.nanoseconds()
         guard start >= serialUntil.load(ordering: .relaxed),
               busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
-        let waited = body()
-        if waited > WorkerPool.stallNanoseconds {
-            noteWait(waited, afterOwnWork: WorkerPool.nanoseconds() &- start &- waited)
-        } else {
-            consecutiveStalls = 0
-        }
+        noteWait(body(), since: start)
         busy.store(false, ordering: .releasing)
         return true
     }
@@ -419,9 +414,11 @@ final class WorkerPool: @unchecked Sendable {
     /// caller wait for a whole scheduler time slice, milliseconds. When the caller waited longer
     /// than its own share of the work took, products run on the caller alone for a while —
     /// 2 ms, doubling with each consecutive stall up to 128 ms — and then the pool is tried again.
-    /// On an idle machine no stall happens and this costs one clock read per job (`withPool`).
-    private func noteWait(_ waited: Int, afterOwnWork own: Int) {
-        guard waited > max(own, WorkerPool.stallNanoseconds) else {
+    /// `waited` is how long the caller waited for the workers in the job that began at `start`;
+    /// the clock is read again only for a wait that can be a stall, so on an idle machine this
+    /// costs one clock read per job (`withPool`'s).
+    private func noteWait(_ waited: Int, since start: Int) {
+        guard waited > WorkerPool.stallNanoseconds, waited > WorkerPool.nanoseconds() &- start &- waited else {
             consecutiveStalls = 0
             return
         }
