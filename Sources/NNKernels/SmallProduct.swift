@@ -81,6 +81,12 @@ public struct SmallProduct {
     /// Applied by `rowSums` only; the caller applies it after the other loops
     /// (`applyDerivative`).
     public var derivative: Derivative?
+    /// Also the sums of op(B)'s k rows (a bias gradient, when B is a layer's output gradient):
+    /// added onto these n floats, or written over them when `accumulateColumnSums` is false,
+    /// each in the order of the rows, as a row-by-row loop would. The `rowSums` loop only; it
+    /// sums them in the same pass as its first rows of C, reading op(B) once for both.
+    public var columnSumsOfB: UnsafeMutablePointer<Float>? = nil
+    public var accumulateColumnSums = true
 
     @inlinable
     public init(_ loop: Loop, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
@@ -215,60 +221,123 @@ public struct SmallProduct {
     /// columns is computed as the eight ending at column n, of which only the new ones are stored.
     @inlinable @inline(__always)
     func rowSums<F: MultiplyAdd>(_: F.Type) {
-        switch k {
-        case 1: return rowSums(Block<1>(), F.self)
-        case 2: return rowSums(Block<2>(), F.self)
-        case 3: return rowSums(Block<3>(), F.self)
-        case 4: return rowSums(Block<4>(), F.self)
-        default: break
+        if k <= 4 {
+            switch k {
+            case 1: rowSums(Block<1>(), F.self)
+            case 2: rowSums(Block<2>(), F.self)
+            case 3: rowSums(Block<3>(), F.self)
+            default: rowSums(Block<4>(), F.self)
+            }
+            sumRowsOfB()
+            return
         }
         var i = 0
+        if columnSumsOfB != nil {
+            // The first rows' tiles also sum op(B)'s rows.
+            guard m >= 4 else { return rowSums(lastRowsFrom: 0, Block<1>(), F.self) }
+            rowSums(rows: 0, Block<4>(), Block<2>(), Block<1>(), F.self)
+            i = 4
+        }
         while i &+ 4 <= m {
-            rowSums(rows: i, Block<4>(), Block<2>(), F.self)
+            rowSums(rows: i, Block<4>(), Block<2>(), Block<0>(), F.self)
             i &+= 4
         }
-        rowSums(lastRowsFrom: i, F.self)
+        rowSums(lastRowsFrom: i, Block<0>(), F.self)
     }
 
-    /// Rows i ..< m, fewer than four, together in the general tiles, reading op(B) once.
+    /// Rows i ..< m, fewer than four, together in the general tiles, reading op(B) once (S = 1:
+    /// also summing op(B)'s rows into `columnSumsOfB`).
     @inlinable @inline(__always)
-    func rowSums<F: MultiplyAdd>(lastRowsFrom i: Int, _: F.Type) {
+    func rowSums<let S: Int, F: MultiplyAdd>(lastRowsFrom i: Int, _ sums: Block<S>, _: F.Type) {
         switch m &- i {
-        case 3: rowSums(rows: i, Block<3>(), Block<2>(), F.self)
-        case 2: rowSums(rows: i, Block<2>(), Block<4>(), F.self)
-        case 1: rowSums(rows: i, Block<1>(), Block<8>(), F.self)
+        case 3: rowSums(rows: i, Block<3>(), Block<2>(), sums, F.self)
+        case 2: rowSums(rows: i, Block<2>(), Block<4>(), sums, F.self)
+        case 1: rowSums(rows: i, Block<1>(), Block<8>(), sums, F.self)
         default: break
+        }
+    }
+
+    /// `columnSumsOfB` from op(B)'s rows in a pass of their own (for k ≤ 4), eight columns at a
+    /// time, then one by one.
+    @inlinable @inline(__always)
+    func sumRowsOfB() {
+        guard let sums = columnSumsOfB else { return }
+        var j = 0
+        while j &+ 8 <= n {
+            var t = accumulateColumnSums ? load8(sums, j) : Float8()
+            for p in 0 ..< k { t += load8(b + p &* ldb, j) }
+            store8(t, sums, j)
+            j &+= 8
+        }
+        while j < n {
+            var t: Float = accumulateColumnSums ? sums[j] : 0
+            for p in 0 ..< k { t += b[p &* ldb &+ j] }
+            sums[j] = t
+            j &+= 1
         }
     }
 
     /// `rowSums` for an inner dimension of K ≤ 4 (a layer with few inputs, the gradient of one
     /// with few outputs), where a tile's own work is a few multiply-adds: four rows at a time
-    /// with op(A)'s 4·K values broadcast once for all their column tiles, and C's starting values
-    /// chosen once per product rather than per tile. The last one to three rows go to the general
-    /// tiles.
+    /// with op(A)'s 4·K values broadcast once for all their column tiles. What C starts from and
+    /// what is applied before it is stored (the activation or the derivative) are chosen here,
+    /// once per product: each choice gets a tile loop of its own that tests nothing per tile (with
+    /// the tests inside, the spiral's 300 × 100 products ran at 1.5 outputs per cycle). The last
+    /// one to three rows go to the general tiles.
     @inlinable @inline(__always)
     func rowSums<let K: Int, F: MultiplyAdd>(_ inner: Block<K>, _: F.Type) {
+        if let derivative {
+            let y = derivative.output, ld = derivative.ld
+            switch derivative.activation {
+            case .relu:
+                rowSums(inner, F.self) { v, row, j in
+                    SmallProduct.derivative(.relu, output: load8(y + row &* ld, j), times: v)
+                }
+            case .leakyReLU(let alpha):
+                rowSums(inner, F.self) { v, row, j in
+                    SmallProduct.derivative(.leakyReLU(alpha), output: load8(y + row &* ld, j), times: v)
+                }
+            }
+            return
+        }
+        switch activation {
+        case nil: rowSums(inner, F.self) { v, _, _ in v }
+        case .relu: rowSums(inner, F.self) { v, _, _ in SmallProduct.activate(.relu, v) }
+        case .leakyReLU(let alpha): rowSums(inner, F.self) { v, _, _ in SmallProduct.activate(.leakyReLU(alpha), v) }
+        }
+    }
+
+    /// `rowSums` for K ≤ 4 with `finish(sums, row, column)` applied to each 8 columns before they
+    /// are stored; C's start chosen once.
+    @inlinable @inline(__always)
+    func rowSums<let K: Int, F: MultiplyAdd>(_ inner: Block<K>, _: F.Type,
+                                             finish: (Float8, Int, Int) -> Float8) {
         var i = 0
         while i &+ 4 <= m {
             if let bias {
-                rowSums(rows: i, inner, F.self) { _, j in load8(bias, j) }
+                rowSums(rows: i, inner, F.self, start: { _, j in load8(bias, j) }, finish: finish)
             } else if beta == 0 {
-                rowSums(rows: i, inner, F.self) { _, _ in Float8() }
+                rowSums(rows: i, inner, F.self, start: { _, _ in Float8() }, finish: finish)
             } else {
-                rowSums(rows: i, inner, F.self) { row, j in beta * load8(row, j) }
+                rowSums(rows: i, inner, F.self, start: { row, j in beta * load8(row, j) }, finish: finish)
             }
             i &+= 4
         }
-        rowSums(lastRowsFrom: i, F.self)
+        rowSums(lastRowsFrom: i, Block<0>(), F.self)
     }
 
     /// Rows i ..< i + 4 of C for an inner dimension of K, in 8-column tiles, each starting from
-    /// `start(row, column)`.
+    /// `start(row, column)` and stored as `finish(sums, row index, column)`. A last tile of
+    /// fewer than eight columns is the eight ending at column n; when C is not read (a bias or
+    /// β = 0) its lanes that the tile before stored are stored again, with the same values,
+    /// rather than one lane at a time.
     @inlinable @inline(__always)
     func rowSums<let K: Int, F: MultiplyAdd>(rows i: Int, _: Block<K>, _: F.Type,
-                                             start: (UnsafeMutablePointer<Float>, Int) -> Float8) {
+                                             start: (UnsafeMutablePointer<Float>, Int) -> Float8,
+                                             finish: (Float8, Int, Int) -> Float8) {
         // op(A)[i, p] = A[i·lda + p], or A[p·lda + i] when A is stored transposed.
         let rowStep = transA ? 1 : lda, innerStep = transA ? lda : 1
+        let readsC = bias == nil && beta != 0
         var x = InlineArray<K, InlineArray<4, Float8>>(repeating: InlineArray(repeating: Float8()))
         for p in 0 ..< K {
             for r in 0 ..< 4 { x[p][r] = Float8(repeating: a[(i &+ r) &* rowStep &+ p &* innerStep]) }
@@ -276,23 +345,14 @@ public struct SmallProduct {
         let c0 = c + i &* ldc
         var j = 0
         while j < n {
-            let block = min(j, n &- 8), skip = j &- block
+            let block = min(j, n &- 8), skip = readsC ? j &- block : 0
             var s = InlineArray<4, Float8>(repeating: Float8())
             for r in 0 ..< 4 { s[r] = start(c0 + r &* ldc, block) }
             for p in 0 ..< K {
                 let bv = load8(b + p &* ldb, block)
                 for r in 0 ..< 4 { s[r] = F.multiplyAdd(s[r], x[p][r], bv) }
             }
-            if let activation {
-                for r in 0 ..< 4 { s[r] = SmallProduct.activate(activation, s[r]) }
-            }
-            if let derivative {
-                let y0 = derivative.output + i &* derivative.ld
-                for r in 0 ..< 4 {
-                    s[r] = SmallProduct.derivative(derivative.activation, output: load8(y0 + r &* derivative.ld, block), times: s[r])
-                }
-            }
-            for r in 0 ..< 4 { SmallProduct.store(s[r], c0 + r &* ldc, block, skip: skip) }
+            for r in 0 ..< 4 { SmallProduct.store(finish(s[r], i &+ r, block), c0 + r &* ldc, block, skip: skip) }
             j &+= 8
         }
     }
@@ -300,36 +360,44 @@ public struct SmallProduct {
     /// Rows i ..< i + R of C: tiles of V SIMD8 vectors of columns, then of two (when V > 2), then
     /// single vectors. R·V is 8 where possible: with fewer independent sums the multiply-adds wait
     /// for each other's results (a Zen 1 FMA takes 5 cycles and a core starts one per cycle).
+    /// With S = 1 the tiles also sum op(B)'s rows into `columnSumsOfB`.
     @inlinable @inline(__always)
-    func rowSums<let R: Int, let V: Int, F: MultiplyAdd>(rows i: Int, _ rows: Block<R>, _ vectors: Block<V>, _: F.Type) {
+    func rowSums<let R: Int, let V: Int, let S: Int, F: MultiplyAdd>(rows i: Int, _ rows: Block<R>, _ vectors: Block<V>,
+                                                                   _ sums: Block<S>, _: F.Type) {
         var j = 0
         while j &+ 8 &* V <= n {
-            rowSumsTile(rows: i, columns: j, skip: 0, rows, vectors, F.self)
+            rowSumsTile(rows: i, columns: j, skip: 0, rows, vectors, sums, F.self)
             j &+= 8 &* V
         }
         if V > 2 {
             while j &+ 16 <= n {
-                rowSumsTile(rows: i, columns: j, skip: 0, rows, Block<2>(), F.self)
+                rowSumsTile(rows: i, columns: j, skip: 0, rows, Block<2>(), sums, F.self)
                 j &+= 16
             }
         }
         while j < n {
             let block = min(j, n &- 8)
-            rowSumsTile(rows: i, columns: block, skip: j &- block, rows, Block<1>(), F.self)
+            rowSumsTile(rows: i, columns: block, skip: j &- block, rows, Block<1>(), sums, F.self)
             j &+= 8
         }
     }
 
-    /// The R × 8V tile of C at (i, j), held in registers over all of k.
+    /// The R × 8V tile of C at (i, j), held in registers over all of k; with S = 1, also the
+    /// sums of op(B)'s rows over those columns, added onto `columnSumsOfB` (or over it).
     @inlinable @inline(__always)
-    func rowSumsTile<let R: Int, let V: Int, F: MultiplyAdd>(rows i: Int, columns j: Int, skip: Int, _: Block<R>,
-                                                             _: Block<V>, _: F.Type) {
+    func rowSumsTile<let R: Int, let V: Int, let S: Int, F: MultiplyAdd>(rows i: Int, columns j: Int, skip: Int,
+                                                                       _: Block<R>, _: Block<V>, _: Block<S>,
+                                                                       _: F.Type) {
         // op(A)[i, p] = A[i·lda + p], or A[p·lda + i] when A is stored transposed.
         let rowStep = transA ? 1 : lda, innerStep = transA ? lda : 1
         var s = InlineArray<R, InlineArray<V, Float8>>(repeating: InlineArray(repeating: Float8()))
         for r in 0 ..< R {
             let cr = c + (i &+ r) &* ldc
             for v in 0 ..< V { s[r][v] = start8(cr, j &+ 8 &* v) }
+        }
+        var t = InlineArray<V, Float8>(repeating: Float8())
+        if S == 1 && accumulateColumnSums {
+            for v in 0 ..< V { t[v] = load8(columnSumsOfB!, j &+ 8 &* v) }
         }
         var bp = b + j, ap = a + i &* rowStep
         for _ in 0 ..< k {
@@ -338,6 +406,9 @@ public struct SmallProduct {
             for r in 0 ..< R {
                 let x = Float8(repeating: ap[r &* rowStep])
                 for v in 0 ..< V { s[r][v] = F.multiplyAdd(s[r][v], x, bv[v]) }
+            }
+            if S == 1 {
+                for v in 0 ..< V { t[v] += bv[v] }
             }
             bp += ldb
             ap += innerStep
@@ -359,6 +430,9 @@ public struct SmallProduct {
             let cr = c + (i &+ r) &* ldc
             for v in 0 ..< V { SmallProduct.store(s[r][v], cr, j &+ 8 &* v, skip: skip) }
         }
+        if S == 1 {
+            for v in 0 ..< V { SmallProduct.store(t[v], columnSumsOfB!, j &+ 8 &* v, skip: skip) }
+        }
     }
 
     /// C[i, j] = start + Σ_p A[i·lda + p]·B[j·ldb + p], for A untransposed and B stored
@@ -366,10 +440,18 @@ public struct SmallProduct {
     /// over p in blocks of eight, then, when 8 ∤ k, over the eight indices ending at k with the
     /// lanes of the block before masked to 0 in A's values; the eight lanes are then added up in
     /// a fixed tree (`laneSums`). Two rows by up to four columns at once (eight independent sums,
-    /// enough to keep the multiply-adds' latency hidden), then the last row.
+    /// enough to keep the multiply-adds' latency hidden), or three rows for three columns or
+    /// fewer, then the last rows.
     @inlinable @inline(__always)
     func dotProducts<F: MultiplyAdd>(_: F.Type) {
         var i = 0
+        if n <= 3 {
+            // Three columns or fewer: three rows at once, for six to nine independent sums.
+            while i &+ 3 <= m {
+                dotProducts(rows: i, Block<3>(), F.self)
+                i &+= 3
+            }
+        }
         while i &+ 2 <= m {
             dotProducts(rows: i, Block<2>(), F.self)
             i &+= 2
@@ -401,13 +483,22 @@ public struct SmallProduct {
         // The last block is the eight indices ending at k; lanes before `fresh` are already summed.
         let blocks = (k &+ 7) / 8, fresh = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: 8 &* blocks &- k))
         let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
-        for block in 0 ..< blocks {
-            let last = block == blocks &- 1, p = last ? k &- 8 : 8 &* block
+        // The whole blocks, then the last one (masked) outside the loop, which then tests nothing.
+        for block in 0 ..< blocks &- 1 {
+            let p = 8 &* block
             var bv = InlineArray<W, Float8>(repeating: Float8())
             for w in 0 ..< W { bv[w] = load8(first + w &* ldb, p) }
             for r in 0 ..< R {
-                var av = load8(a + (i &+ r) &* lda, p)
-                if last { av = Float8().replacing(with: av, where: lanes .>= fresh) }
+                let av = load8(a + (i &+ r) &* lda, p)
+                for w in 0 ..< W { s[r][w] = F.multiplyAdd(s[r][w], av, bv[w]) }
+            }
+        }
+        do {
+            let p = k &- 8
+            var bv = InlineArray<W, Float8>(repeating: Float8())
+            for w in 0 ..< W { bv[w] = load8(first + w &* ldb, p) }
+            for r in 0 ..< R {
+                let av = Float8().replacing(with: load8(a + (i &+ r) &* lda, p), where: lanes .>= fresh)
                 for w in 0 ..< W { s[r][w] = F.multiplyAdd(s[r][w], av, bv[w]) }
             }
         }

@@ -212,6 +212,8 @@ import Testing
         SmallCase(product: Case(transA: true, transB: false, m: 100, n: 3, k: 300, beta: 1, bias: false), cut: .inner,
                   columnSums: true),
         SmallCase(product: Case(transA: true, transB: false, m: 5, n: 40, k: 333, beta: 1, bias: false), cut: .inner),
+        SmallCase(product: Case(transA: true, transB: false, m: 6, n: 21, k: 300, beta: 1, bias: false), cut: .inner,
+                  columnSums: true),
         // Wider than tall: blocks of columns.
         SmallCase(product: Case(transA: false, transB: false, m: 40, n: 300, k: 8, beta: 0, bias: true), cut: .cols),
     ]

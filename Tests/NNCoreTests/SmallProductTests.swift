@@ -84,6 +84,54 @@ struct SmallProductTests {
         #expect(worst < 1e-4, "largest relative error \(worst)")
     }
 
+    /// A weight gradient (op(A) = Aᵀ) whose product also sums op(B)'s rows, the bias gradient.
+    struct ColumnSumCase: CustomTestStringConvertible, Sendable {
+        var m: Int, n: Int, k: Int, accumulate: Bool
+        var testDescription: String { "m\(m) n\(n) k\(k) \(accumulate ? "+=" : "=") column sums" }
+    }
+
+    static let columnSumCases: [ColumnSumCase] = [
+        ColumnSumCase(m: 2, n: 100, k: 300, accumulate: false),  // the spiral's hidden layer: 2 rows, 64 + 32 + 8 columns
+        ColumnSumCase(m: 6, n: 21, k: 50, accumulate: true),     // 4 rows with the sums, then 2; 16 + 8 overlapping
+        ColumnSumCase(m: 3, n: 8, k: 9, accumulate: true),
+        ColumnSumCase(m: 9, n: 13, k: 3, accumulate: false),     // k ≤ 4: the sums in a pass of their own
+    ]
+
+    /// The `rowSums` loop sums op(B)'s rows in its own pass over B when asked: C stays the Double
+    /// product's, and the sums equal the Double sums and, bit for bit, `ColumnSum`'s, which
+    /// adds the rows one by one in the same order.
+    @Test(arguments: columnSumCases, instructionSets) func rowSumsLoopSumsTheColumnsOfB(_ test: ColumnSumCase, avx2: Bool) {
+        let c = ParallelProductTests.Case(transA: true, transB: false, m: test.m, n: test.n, k: test.k, beta: 1, bias: false)
+        let a = ParallelProductTests.random(c.m * c.k, seed: 21), b = ParallelProductTests.random(c.k * c.n, seed: 22)
+        let c0 = ParallelProductTests.random(c.m * c.n, seed: 23), start = ParallelProductTests.random(c.n, seed: 24)
+        let expected = ParallelProductTests.reference(c, a: a, b: b, c0: c0, bias: [])
+        var sums = test.accumulate ? start : [Float](repeating: .nan, count: c.n)
+        var oneByOne = sums
+        let out = sums.withUnsafeMutableBufferPointer { sp in
+            ParallelProductTests.withProduct(c, a: a, b: b, c0: c0, bias: [], weightGradient: true) { whole in
+                var product = whole
+                product.columnSumsOfB = sp.baseAddress!
+                product.accumulateColumnSums = test.accumulate
+                #expect(product.smallKernel == .rowSums)
+                product.computeSmallBlock(.rowSums, rows: 0 ..< c.m, cols: 0 ..< c.n, avx2: avx2, sumsColumnsOfB: true)
+            }
+        }
+        b.withUnsafeBufferPointer { bp in
+            oneByOne.withUnsafeMutableBufferPointer { op in
+                ColumnSum.accumulate(bp.baseAddress!, into: op.baseAddress!, rows: c.k, cols: c.n, accumulate: test.accumulate)
+            }
+        }
+        var worst = 0.0
+        for i in expected.indices { worst = max(worst, abs(Double(out[i]) - expected[i]) / (1 + abs(expected[i]))) }
+        for j in 0 ..< c.n {
+            var sum = test.accumulate ? Double(start[j]) : 0
+            for p in 0 ..< c.k { sum += Double(b[p * c.n + j]) }
+            worst = max(worst, abs(Double(sums[j]) - sum) / (1 + abs(sum)))
+        }
+        #expect(worst < 1e-5, "largest relative error \(worst)")
+        #expect(sums.map(\.bitPattern) == oneByOne.map(\.bitPattern), "the loop's sums differ from ColumnSum's")
+    }
+
     /// Without scratch, a product that needs a transposed copy of B goes to OpenBLAS.
     @Test func productsThatNeedACopyOfBWithoutScratchGoToOpenBLAS() {
         let a = [Float](repeating: 1, count: 300 * 100), b = [Float](repeating: 1, count: 300)

@@ -139,8 +139,9 @@ struct Gemm {
     var innerPartCount: Int { m &* n &+ (columnSumsOfB == nil ? 0 : n) }
 
     /// op(A)[:, inner]·op(B)[inner, :]: added to C (β as given) when `out` is nil, else written
-    /// to `out` (m × n, row stride n). The bias, epilogue and derivative are left to `finishBlock`.
-    /// For one-row products with B untransposed, and small products (`smallLoop`).
+    /// to `out` (m × n, row stride n, then the n column sums of B's rows `inner`). The bias,
+    /// epilogue and derivative are left to `finishBlock`. For one-row products with B
+    /// untransposed, and small products (`smallLoop`).
     func computeInner(_ inner: Range<Int>, into out: UnsafeMutablePointer<Float>?) {
         var part = self
         if let out {
@@ -148,26 +149,40 @@ struct Gemm {
             part.ldc = n
             part.beta = 0
             part.bias = nil
+            part.columnSumsOfB = columnSumsOfB == nil ? nil : out + m &* n
+            part.accumulateColumnSums = false
         }
         part.epilogue = nil
         part.derivative = nil
         guard let smallLoop else {
             part.compute(rows: 0 ..< m, cols: 0 ..< n, inner: inner)
+            part.sumColumnsOfB(inner: inner)
             return
         }
         part.k = inner.count
         part.a = transA ? a + inner.lowerBound &* lda : a + inner.lowerBound
         part.b = transB ? b + inner.lowerBound : b + inner.lowerBound &* ldb
-        part.computeSmallBlock(smallLoop, rows: 0 ..< m, cols: 0 ..< n)
+        part.computeSmallBlock(smallLoop, rows: 0 ..< m, cols: 0 ..< n, sumsColumnsOfB: true)
     }
 
-    /// Sums the rows `inner` of B into `columnSumsOfB` (as `accumulateColumnSums` says), or
-    /// writes their sums to `out`; nothing when there is no `columnSumsOfB`.
-    func sumColumnsOfB(inner: Range<Int>? = nil, into out: UnsafeMutablePointer<Float>? = nil) {
+    /// Computes all of C and its epilogue on the calling thread, and `columnSumsOfB`: a small
+    /// product's `rowSums` loop sums B's columns in its own pass over B.
+    func computeWhole() {
+        if let smallLoop {
+            computeSmallBlock(smallLoop, rows: 0 ..< m, cols: 0 ..< n, sumsColumnsOfB: true)
+            return
+        }
+        computeBlock(rows: 0 ..< m, cols: 0 ..< n)
+        sumColumnsOfB()
+    }
+
+    /// Sums the rows `inner` of B into `columnSumsOfB` (as `accumulateColumnSums` says); nothing
+    /// when there is no `columnSumsOfB`.
+    func sumColumnsOfB(inner: Range<Int>? = nil) {
         guard let sums = columnSumsOfB else { return }
         let rows = inner ?? 0 ..< k
-        ColumnSum.accumulate(b + rows.lowerBound &* ldb, into: out ?? sums, rows: rows.count, cols: n,
-                             accumulate: out == nil ? accumulateColumnSums : false)
+        ColumnSum.accumulate(b + rows.lowerBound &* ldb, into: sums, rows: rows.count, cols: n,
+                             accumulate: accumulateColumnSums)
     }
 
     /// One product of 1024 × 8 by 8 × 512 (a 2 MB result) on the calling thread, the first time

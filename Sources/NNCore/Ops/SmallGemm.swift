@@ -52,9 +52,11 @@ extension Gemm {
 
     /// Computes the block `rows × cols` of C (over all of the inner dimension) and its epilogue
     /// with `kernel`, B already `oriented` for it. Blocks write disjoint parts of C and read B
-    /// only, so threads may compute different blocks at once (`WorkerPool.perform`).
+    /// only, so threads may compute different blocks at once (`WorkerPool.perform`). With
+    /// `sumsColumnsOfB` (for a block of all n columns), also `columnSumsOfB`: in the loop's own
+    /// pass over B when it is `rowSums`, which reads B as stored, in a pass of their own otherwise.
     func computeSmallBlock(_ kernel: SmallProduct.Loop, rows: Range<Int>, cols: Range<Int>,
-                           avx2: Bool = Gemm.kernelsUseAVX2) {
+                           avx2: Bool = Gemm.kernelsUseAVX2, sumsColumnsOfB: Bool = false) {
         guard !rows.isEmpty, !cols.isEmpty else { return }
         let inRegisters = epilogue.flatMap(ActivationKernel.registerActivation)
         // rowSums applies the derivative in its registers; after the other loops it is a pass.
@@ -63,11 +65,16 @@ extension Gemm {
             derivativeInRegisters!.output = whole.output + (rows.lowerBound &* whole.ld &+ cols.lowerBound)
         }
         let (row, column) = (rows.lowerBound, cols.lowerBound)
-        let small = SmallProduct(kernel, transA: transA, transB: transB, m: rows.count, n: cols.count, k: k,
+        var small = SmallProduct(kernel, transA: transA, transB: transB, m: rows.count, n: cols.count, k: k,
                                  a: transA ? a + row : a + row &* lda, lda: lda,
                                  b: transB ? b + column &* ldb : b + column, ldb: ldb,
                                  c: c + (row &* ldc &+ column), ldc: ldc, bias: bias.map { $0 + column }, beta: beta,
                                  activation: inRegisters, derivative: derivativeInRegisters)
+        let sumsInLoop = sumsColumnsOfB && kernel == .rowSums
+        if sumsInLoop {
+            small.columnSumsOfB = columnSumsOfB
+            small.accumulateColumnSums = accumulateColumnSums
+        }
         if avx2 {
             AVX2Kernels.compute(small)
         } else {
@@ -78,6 +85,7 @@ extension Gemm {
         if inRegisters != nil || epilogue == .identity { rest.epilogue = nil }
         if derivativeInRegisters != nil { rest.derivative = nil }
         rest.finishBlock(rows: rows, cols: cols)
+        if sumsColumnsOfB && !sumsInLoop { sumColumnsOfB() }
     }
 
     /// The same product with B stored the other way round: a copy in scratch (k × n floats), and

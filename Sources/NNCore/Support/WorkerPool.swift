@@ -180,7 +180,6 @@ final class WorkerPool: @unchecked Sendable {
                 let inner = start ..< min(start &+ chunkSize, product.k)
                 let part = chunk == 0 ? nil : product.scratch!.baseAddress! + (chunk &- 1) &* product.innerPartCount
                 product.computeInner(inner, into: part)
-                product.sumColumnsOfB(inner: inner, into: part.map { $0 + product.m &* product.n })
             }
         }
 
@@ -330,8 +329,7 @@ final class WorkerPool: @unchecked Sendable {
     /// Computes `product`, split over the pool's threads when it is large enough.
     func perform(_ product: Gemm) {
         guard var job = plan(product, threads: threadCount) else {
-            product.computeBlock(rows: 0 ..< product.m, cols: 0 ..< product.n)
-            product.sumColumnsOfB()
+            product.computeWhole()
             return
         }
         let shared = withPool {
