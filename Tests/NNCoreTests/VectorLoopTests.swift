@@ -38,3 +38,55 @@ struct VectorLoopTests {
         #expect(v[7] == 1)
     }
 }
+
+/// Softmax cross-entropy over rows of at most eight classes, which its forward pass computes
+/// eight rows at a time (`SoftmaxCrossEntropy.narrowRows`, one row per SIMD lane).
+struct NarrowSoftmaxTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        var rows: Int, classes: Int, weighted: Bool
+        var testDescription: String { "\(rows) rows × \(classes) classes\(weighted ? ", weighted" : "")" }
+    }
+
+    static let cases = [
+        Case(rows: 21, classes: 3, weighted: false),  // two blocks of eight, then five rows one by one
+        Case(rows: 16, classes: 3, weighted: true),
+        Case(rows: 13, classes: 8, weighted: false),
+        Case(rows: 9, classes: 1, weighted: true),
+    ]
+
+    /// The probabilities have the bits of the same rows computed one at a time (the row-by-row
+    /// loops, which batches of fewer than eight rows take), and the loss is the Double
+    /// reference's. Logits span ±30 with a NaN-free maximum in every lane's row.
+    @Test(arguments: cases) func eightRowsAtOnceGiveTheRowByRowBits(_ test: Case) throws {
+        var rng = RandomGenerator(seed: 5)
+        let logits = rng.uniformValues(test.rows * test.classes, -30, 30).map(Float.init)
+        let labels = (0 ..< test.rows).map { _ in Float(rng.drawIndex(below: test.classes)) }
+        let weights = test.weighted ? rng.uniformValues(test.rows, 0.2, 2).map(Float.init) : nil
+        var batch = [Float](repeating: .nan, count: logits.count), oneByOne = batch
+        let loss = try SoftmaxCrossEntropy.forward(logits: logits, labels: labels, weights: weights, probabilities: &batch,
+                                                   rows: test.rows, classes: test.classes)
+        for r in 0 ..< test.rows {
+            let row = r * test.classes
+            _ = try logits.withUnsafeBufferPointer { z in
+                try labels.withUnsafeBufferPointer { y in
+                    try oneByOne.withUnsafeMutableBufferPointer { p in
+                        try SoftmaxCrossEntropy.forward(logits: z.baseAddress! + row, labels: y.baseAddress! + r, weights: nil,
+                                                        probabilities: p.baseAddress! + row, rows: 1, classes: test.classes)
+                    }
+                }
+            }
+        }
+        #expect(batch.map(\.bitPattern) == oneByOne.map(\.bitPattern))
+        var expected = 0.0, total = 0.0
+        for r in 0 ..< test.rows {
+            let z = (0 ..< test.classes).map { Double(logits[r * test.classes + $0]) }
+            let peak = z.max()!
+            let logSum = log(z.map { exp($0 - peak) }.reduce(0, +)) + peak
+            let share = weights.map { Double($0[r]) } ?? 1
+            expected += share * (logSum - z[Int(labels[r])])
+            total += share
+        }
+        expected /= total
+        #expect(abs(Double(loss) - expected) <= 1e-5 * (1 + abs(expected)), "loss \(loss), reference \(expected)")
+    }
+}
