@@ -83,10 +83,16 @@ public struct SmallProduct {
     public var derivative: Derivative?
     /// Also the sums of op(B)'s k rows (a bias gradient, when B is a layer's output gradient):
     /// added onto these n floats, or written over them when `accumulateColumnSums` is false,
-    /// each in the order of the rows, as a row-by-row loop would. The `rowSums` loop only; it
-    /// sums them in the same pass as its first rows of C, reading op(B) once for both.
+    /// each in the order of the rows, as a row-by-row loop would. Only where
+    /// `sumsColumnsOfBInLoop`, which sums them in the same pass as its first rows of C, reading
+    /// op(B) once for both; ignored otherwise (the caller sums them in a pass of their own).
     public var columnSumsOfB: UnsafeMutablePointer<Float>? = nil
     public var accumulateColumnSums = true
+
+    /// Whether `compute` also sums op(B)'s rows into `columnSumsOfB`: the general `rowSums`
+    /// tiles (k > 4) do; the k ≤ 4 tiles, whose op(B) is a few rows, do not.
+    @inlinable
+    public var sumsColumnsOfBInLoop: Bool { loop == .rowSums && k > 4 }
 
     @inlinable
     public init(_ loop: Loop, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
@@ -228,7 +234,6 @@ public struct SmallProduct {
             case 3: rowSums(Block<3>(), F.self)
             default: rowSums(Block<4>(), F.self)
             }
-            sumRowsOfB()
             return
         }
         var i = 0
@@ -254,26 +259,6 @@ public struct SmallProduct {
         case 2: rowSums(rows: i, Block<2>(), Block<4>(), sums, F.self)
         case 1: rowSums(rows: i, Block<1>(), Block<8>(), sums, F.self)
         default: break
-        }
-    }
-
-    /// `columnSumsOfB` from op(B)'s rows in a pass of their own (for k ≤ 4), eight columns at a
-    /// time, then one by one.
-    @inlinable @inline(__always)
-    func sumRowsOfB() {
-        guard let sums = columnSumsOfB else { return }
-        var j = 0
-        while j &+ 8 <= n {
-            var t = accumulateColumnSums ? load8(sums, j) : Float8()
-            for p in 0 ..< k { t += load8(b + p &* ldb, j) }
-            store8(t, sums, j)
-            j &+= 8
-        }
-        while j < n {
-            var t: Float = accumulateColumnSums ? sums[j] : 0
-            for p in 0 ..< k { t += b[p &* ldb &+ j] }
-            sums[j] = t
-            j &+= 1
         }
     }
 

@@ -54,7 +54,8 @@ extension Gemm {
     /// with `kernel`, B already `oriented` for it. Blocks write disjoint parts of C and read B
     /// only, so threads may compute different blocks at once (`WorkerPool.perform`). With
     /// `sumsColumnsOfB` (for a block of all n columns), also `columnSumsOfB`: in the loop's own
-    /// pass over B when it is `rowSums`, which reads B as stored, in a pass of their own otherwise.
+    /// pass over B where it can (`SmallProduct.sumsColumnsOfBInLoop`), in a pass of their own
+    /// (`ColumnSum`) otherwise.
     func computeSmallBlock(_ kernel: SmallProduct.Loop, rows: Range<Int>, cols: Range<Int>,
                            avx2: Bool = Gemm.kernelsUseAVX2, sumsColumnsOfB: Bool = false) {
         guard !rows.isEmpty, !cols.isEmpty else { return }
@@ -70,7 +71,7 @@ extension Gemm {
                                  b: transB ? b + column &* ldb : b + column, ldb: ldb,
                                  c: c + (row &* ldc &+ column), ldc: ldc, bias: bias.map { $0 + column }, beta: beta,
                                  activation: inRegisters, derivative: derivativeInRegisters)
-        let sumsInLoop = sumsColumnsOfB && kernel == .rowSums
+        let sumsInLoop = sumsColumnsOfB && small.sumsColumnsOfBInLoop
         if sumsInLoop {
             small.columnSumsOfB = columnSumsOfB
             small.accumulateColumnSums = accumulateColumnSums
