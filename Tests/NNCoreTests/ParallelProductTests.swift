@@ -60,16 +60,13 @@ import Testing
     /// Runs the case's product with `threads` threads; `alone` computes the pool's plan on the
     /// calling thread instead (the busy-pool path).
     static func run(_ c: Case, a: [Float], b: [Float], c0: [Float], bias: [Float], threads: Int, alone: Bool = false) -> [Float] {
-        let saved = Runtime.threadCount
-        Runtime.threadCount = threads
-        defer { Runtime.threadCount = saved }
-        return withProduct(c, a: a, b: b, c0: c0, bias: bias) { product in
+        withThreadCount(threads) { withProduct(c, a: a, b: b, c0: c0, bias: bias) { product in
             if alone, let job = WorkerPool.shared.plan(product, threads: threads) {
                 job.runAlone()
             } else {
                 product.perform()
             }
-        }
+        } }
     }
 
     /// Hands `body` the case's product over a, b, the bias and a copy of c0 (row-major, with the
@@ -144,17 +141,14 @@ import Testing
         let x = Self.random(rows * width, seed: 7)
         let labels = (0 ..< rows).map { (Int(x[$0 * width] * 1000) & 0xFFFF) % 5 }
         let data = try Dataset(inputs: Matrix(rows: rows, cols: width, values: x), labels: labels)
-        func train(threads: Int) throws -> [Float] {
-            let saved = Runtime.threadCount
-            Runtime.threadCount = threads
-            defer { Runtime.threadCount = saved }
+        func train(threads: Int) throws -> [Float] { try withThreadCount(threads) {
             var model = try Model(inputs: width, layers: [.dense(units: 256, activation: .relu),
                                                           .dense(units: 128, activation: .relu), .dense(units: 5)], seed: 3)
             try model.fit(data, options: trainingOptions {
                 $0.epochs = 2; $0.batchSize = 128; $0.optimizer = .momentum(0.9); $0.learningRate = 0.01
             })
             return model.parameters
-        }
+        } }
         let one = try train(threads: 1), two = try train(threads: 2), twoAgain = try train(threads: 2)
         #expect(one.count == 300 * 256 + 256 + 256 * 128 + 128 + 128 * 5 + 5)
         #expect(two.map(\.bitPattern) == twoAgain.map(\.bitPattern))
@@ -167,10 +161,7 @@ import Testing
     /// on the pool's threads; with pool-sized layers, every activation kind and an activated
     /// output layer, predictions match a Double forward pass, and one row at a time gives what
     /// the whole batch gives (to float rounding: one-row products sum in another order).
-    @Test func fusedActivationsMatchADoubleForwardPass() throws {
-        let saved = Runtime.threadCount
-        Runtime.threadCount = 2
-        defer { Runtime.threadCount = saved }
+    @Test func fusedActivationsMatchADoubleForwardPass() throws { try withThreadCount(2) {
         let model = try Model(inputs: 300, layers: [.dense(units: 512, activation: .relu), .dense(units: 256, activation: .tanh),
                                                     .dense(units: 200, activation: .leakyReLU(alpha: 0.1)),
                                                     .dense(units: 300, activation: .gelu), .dense(units: 4, activation: .sigmoid)],
@@ -187,7 +178,7 @@ import Testing
             let one = try model.predict(Matrix(rows: 1, cols: 300, values: inputs.row(r)))
             for j in 0 ..< 4 { #expect(abs(one.values[j] - all.values[r * 4 + j]) < 1e-5) }
         }
-    }
+    } }
 
     /// A small product (nncore's own loops) as a training step makes them: the forward and
     /// input-gradient products, and the weight gradients with the bias gradient's column sums.
@@ -229,11 +220,8 @@ import Testing
         let expected = Self.reference(c, a: a, b: b, c0: c0, bias: bias)
         var expectedSums = [Double](repeating: test.accumulateColumnSums ? 1 : 0, count: c.n)
         for p in 0 ..< c.k { for j in 0 ..< c.n { expectedSums[j] += Double(b[p * c.n + j]) } }
-        let saved = Runtime.threadCount
-        defer { Runtime.threadCount = saved }
         var results: [Int: ([Float], [Float])] = [:]
-        for threads in [1, 2, 3] {
-            Runtime.threadCount = threads
+        for threads in [1, 2, 3] { withThreadCount(threads) {
             var runs: [([Float], [Float])] = []
             for alone in [false, true] {
                 var sums = [Float](repeating: test.accumulateColumnSums ? 1 : .nan, count: c.n)
@@ -267,20 +255,18 @@ import Testing
             }
             #expect(worst < 1e-5, "largest relative error \(worst) with \(threads) threads")
             results[threads] = runs[0]
-        }
+        } }
         if test.cut != .inner {
             #expect(results[2]!.0.map(\.bitPattern) == results[1]!.0.map(\.bitPattern), "blocks changed the bits")
         }
     }
 
-    @Test func threadCountIsClampedAndRestored() {
-        let saved = Runtime.threadCount
-        defer { Runtime.threadCount = saved }
+    @Test func threadCountIsClampedAndRestored() { withThreadCount(2) {
         Runtime.threadCount = 0
         #expect(Runtime.threadCount == 1)
         Runtime.threadCount = 1000
         #expect(Runtime.threadCount == WorkerPool.maxThreads)
         Runtime.threadCount = 2
         #expect(Runtime.threadCount == 2)
-    }
+    } }
 }

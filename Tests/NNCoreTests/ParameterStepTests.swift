@@ -20,13 +20,6 @@ import Testing
         return try Dataset(inputs: x, labels: labels)
     }
 
-    static func withThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
-        let saved = Runtime.threadCount
-        Runtime.threadCount = threads
-        defer { Runtime.threadCount = saved }
-        return try body()
-    }
-
     static let optimizers: [Optimizer] = [.sgd, .momentum(0.9), .nesterov(0.9), .adagrad(), .rmsprop(), .adam(),
                                           .adamW(weightDecay: 0.1)]
 
@@ -49,7 +42,7 @@ import Testing
         var options = TrainingOptions()
         options.optimizer = optimizer
         options.learningRate = 0.05
-        try Self.withThreads(2) {
+        try withThreadCount(2) {
             for step in 1 ... 2 {
                 let before = model.parameters
                 let stats = try model.trainStep(data, options: options)
@@ -76,7 +69,7 @@ import Testing
         options.learningRate = 0.1
         options.gradientClipNorm = norm * fractionOfNorm
         let before = model.parameters
-        let stats = try Self.withThreads(2) { try model.trainStep(data, options: options) }
+        let stats = try withThreadCount(2) { try model.trainStep(data, options: options) }
         #expect(stats.gradientNorm == norm)
         // The gradient left in the model is the scaled one: p − p′ = η·g′, with ‖g′‖ = min(clip, ‖g‖).
         let g = Array(model.storage.gradients).map(Double.init)
@@ -98,7 +91,7 @@ import Testing
         for threads in [1, 2, 3] {
             var model = try Self.model()
             var norms: [UInt32] = []
-            try Self.withThreads(threads) {
+            try withThreadCount(threads) {
                 for _ in 0 ..< 3 { norms.append(try model.trainStep(data, options: options).gradientNorm.bitPattern) }
             }
             runs.append((model.parameters.map(\.bitPattern), norms))

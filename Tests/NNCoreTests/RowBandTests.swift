@@ -31,13 +31,6 @@ import Testing
 
     static func bits(_ m: Matrix) -> [UInt32] { m.values.map(\.bitPattern) }
 
-    static func withThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
-        let saved = Runtime.threadCount
-        Runtime.threadCount = threads
-        defer { Runtime.threadCount = saved }
-        return try body()
-    }
-
     /// Whether `rows` rows of `model` run in bands (false on machines without the panel loops).
     static func runsInBands(_ model: Model, rows: Int) throws -> Bool {
         let graph = try ModelGraph(model: model.storage, capacity: Model.inferenceBatch, purpose: .inference)
@@ -54,7 +47,7 @@ import Testing
             let expected = try DoubleMLP(model).outputs(inputs)
             var results: [[UInt32]] = []
             for threads in [1, 2, 3] {
-                let y = try Self.withThreads(threads) { try model.predict(inputs) }
+                let y = try withThreadCount(threads) { try model.predict(inputs) }
                 #expect(y.rows == rows && y.cols == 10)
                 var far = 0
                 for r in 0 ..< rows {
@@ -63,7 +56,7 @@ import Testing
                 #expect(far == 0, "\(threads) threads, \(rows) rows: \(far) outputs far from the Double pass")
                 results.append(Self.bits(y))
                 // classify reads the same outputs.
-                let classes = try Self.withThreads(threads) { try model.classify(inputs) }
+                let classes = try withThreadCount(threads) { try model.classify(inputs) }
                 #expect(classes == (0 ..< rows).map { r in (0 ..< 10).max { y[r, $0] < y[r, $1] }! })
             }
             #expect(results[1] == results[0] && results[2] == results[0], "\(rows) rows")
@@ -74,7 +67,7 @@ import Testing
         let model = try Self.model(standardized: false)
         let rows = 1000
         let inputs = try Self.inputs(rows: rows, seed: 8)
-        try Self.withThreads(2) {
+        try withThreadCount(2) {
             let mg = try ModelGraph(model: model.storage, capacity: Model.inferenceBatch, purpose: .inference)
             #expect((mg.packedForward?.applies(rows: rows) ?? false) == Gemm.kernelsUseAVX2)
             let width = model.outputWidth
@@ -147,7 +140,7 @@ import Testing
         let model = try Model(inputs: 256, layers: [.dense(units: 128, activation: .relu), .dense(units: 10)], seed: 6)
         let big = try TestData.uniformInputs(rows: 1025, cols: 256, limit: 1, seed: 13)
         let first = try Self.slice(big, rows: 1000)
-        try Self.withThreads(2) {
+        try withThreadCount(2) {
             #expect(try Self.runsInBands(model, rows: 1000) == Gemm.kernelsUseAVX2)
             let expected = Self.bits(try model.predict(first))
             for rows in [1025, 20, 2, 100] {
@@ -176,7 +169,7 @@ import Testing
             let error = #expect(throws: NNError.self) {
                 try values.withUnsafeBufferPointer { x in
                     try output.withUnsafeMutableBufferPointer { y in
-                        try Self.withThreads(2) { try model.predict(inputs: x, rows: rows, into: y, kind: .raw) }
+                        try withThreadCount(2) { try model.predict(inputs: x, rows: rows, into: y, kind: .raw) }
                     }
                 }
             }
@@ -194,7 +187,7 @@ import Testing
     @Test func manyThreadsPredictingInBandsAtOnceGetTheSerialResults() throws {
         let model = try Self.model()
         let inputs = try Self.inputs(rows: 1000, seed: 31)
-        try Self.withThreads(2) {
+        try withThreadCount(2) {
             let serial = Self.bits(try model.predict(inputs))
             let mismatches = Atomic<Int>(0), failures = Atomic<Int>(0)
             DispatchQueue.concurrentPerform(iterations: 6) { _ in

@@ -52,7 +52,7 @@ import Testing
         let graph = try ModelGraph(model: model.storage, capacity: 1, purpose: .inference)
         #expect((graph.packedForward?.applies(rows: 1) ?? false) == Gemm.kernelsUseAVX2)
         for threads in [1, 2, 3] {
-            try RowBandTests.withThreads(threads) {
+            try withThreadCount(threads) {
                 #expect(try RowBandTests.runsInBands(model, rows: 120) == Gemm.kernelsUseAVX2)
                 let all = try model.predict(batch)
                 for (index, r) in sampled.enumerated() {
@@ -73,7 +73,7 @@ import Testing
     func partsGiveTheSameBitsInAnyOrderAndOnAnyThreads(threads: Int) throws {
         let model = try Self.model(seed: 43)
         let x = try Self.inputs(rows: 1, seed: 44)
-        try RowBandTests.withThreads(threads) {
+        try withThreadCount(threads) {
             let mg = try ModelGraph(model: model.storage, capacity: 1, purpose: .inference)
             let pass = try #require(mg.packedForward?.singleRow)
             let width = 37
@@ -127,7 +127,7 @@ import Testing
     func movedSplitsGiveTheSameBits() throws {
         let model = try Self.model(seed: 54)
         let x = try Self.inputs(rows: 1, seed: 55)
-        try RowBandTests.withThreads(2) {
+        try withThreadCount(2) {
             let mg = try ModelGraph(model: model.storage, capacity: 1, purpose: .inference)
             let pass = try #require(mg.packedForward?.singleRow)
             func output() -> [UInt32] {
@@ -187,7 +187,7 @@ import Testing
         #expect(oneRow.packedForward == nil)
         let x = try TestData.uniformInputs(rows: 1, cols: 4100, limit: 1, seed: 53)
         let expected = try DoubleMLP(model).outputs(x)
-        let y = try RowBandTests.withThreads(2) { try model.predict(x) }
+        let y = try withThreadCount(2) { try model.predict(x) }
         for j in 0 ..< 3 { #expect(isClose(y[0, j], expected[0][j], atol: 1e-5, rtol: 1e-4), "output \(j)") }
     }
 
@@ -205,7 +205,7 @@ import Testing
                 let error = #expect(throws: NNError.self) {
                     try values.withUnsafeBufferPointer { x in
                         try output.withUnsafeMutableBufferPointer { y in
-                            try RowBandTests.withThreads(threads) { try model.predict(inputs: x, rows: 1, into: y, kind: .raw) }
+                            try withThreadCount(threads) { try model.predict(inputs: x, rows: 1, into: y, kind: .raw) }
                         }
                     }
                 }
@@ -214,7 +214,7 @@ import Testing
                 #expect(output.allSatisfy { $0 == 42 })
                 // The next finite row predicts normally.
                 values[column] = 0.5
-                let y = try RowBandTests.withThreads(threads) { try model.predict(Matrix(rows: 1, cols: Self.inputWidth, values: values)) }
+                let y = try withThreadCount(threads) { try model.predict(Matrix(rows: 1, cols: Self.inputWidth, values: values)) }
                 #expect(y.values.allSatisfy { $0.isFinite })
             }
         }
@@ -224,7 +224,7 @@ import Testing
         let model = try Self.model(seed: 50)
         let batch = try Self.inputs(rows: 12, seed: 51)
         let rows = try (0 ..< 12).map { try Self.row(batch, $0) }
-        try RowBandTests.withThreads(2) {
+        try withThreadCount(2) {
             let serial = try rows.map { Self.bits(try model.predict($0)) }
             let mismatches = Atomic<Int>(0), failures = Atomic<Int>(0)
             DispatchQueue.concurrentPerform(iterations: 6) { t in

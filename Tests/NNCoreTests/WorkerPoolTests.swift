@@ -49,17 +49,10 @@ import Musl
         func runs(of part: Int) -> Int { runs[part].load(ordering: .relaxed) }
     }
 
-    static func withThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
-        let saved = Runtime.threadCount
-        Runtime.threadCount = threads
-        defer { Runtime.threadCount = saved }
-        return try body()
-    }
-
     /// Each job's parts have all finished, once each, when `perform` returns.
     @Test(arguments: [1, 2, 3, 5])
     func everyPartRunsOnceAJob(threads: Int) {
-        Self.withThreads(threads) {
+        withThreadCount(threads) {
             let task = CountingTask(parts: 40, work: 2_000)
             var expected = [Int](repeating: 0, count: 40)
             var firstMismatch: String? = nil
@@ -79,7 +72,7 @@ import Musl
 
     /// More parts than the claim word counts (`WorkerPool.maxChunks`) run on the caller, each once.
     @Test func partsBeyondTheClaimFieldRunOnce() {
-        Self.withThreads(2) {
+        withThreadCount(2) {
             let parts = WorkerPool.maxChunks + 2
             let task = CountingTask(parts: parts)
             WorkerPool.shared.perform(parts: parts, of: task)
@@ -93,7 +86,7 @@ import Musl
     /// slept, some job's parts run on a thread other than the caller's. (Each attempt lets them
     /// sleep again; any one attempt may run alone, when another suite holds the pool.)
     @Test func sleepingWorkersWakeForTheNextJob() {
-        Self.withThreads(2) {
+        withThreadCount(2) {
             WorkerPool.shared.perform(parts: 2, of: CountingTask(parts: 2))  // starts the worker
             var woke = false
             for _ in 0 ..< 200 where !woke {
